@@ -1,0 +1,137 @@
+"""The storage interface every backend implements (DuckDB embedded, PostgreSQL server).
+
+One contract test suite (``tests/store/contract.py``) runs against every backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What one batch write did."""
+
+    table: str
+    rows_in: int
+    inserted: int
+    updated: int
+    unchanged: int
+    skipped_batch: bool = False
+    batch_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """Metadata of one long job (detection, training, ingest, backfill)."""
+
+    run_id: str
+    kind: str
+    status: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    seed: int | None = None
+    input_fingerprint: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    summary: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Storage of communitok's tables, analysis results and run metadata."""
+
+    #: ``"duckdb"`` or ``"postgresql"``
+    backend: str
+
+    # --- schema -------------------------------------------------------------
+    def schema_version(self) -> int:
+        """The applied schema version (0 for an empty store)."""
+        ...
+
+    def migrate(self) -> list[int]:
+        """Apply pending migrations; return the versions applied."""
+        ...
+
+    # --- core tables --------------------------------------------------------
+    def write(self, table: str, data: pa.Table, *, batch_id: str | None = None) -> WriteResult:
+        """Upsert one batch atomically.
+
+        Entity tables merge on their primary key (a non-null incoming value wins, a null
+        keeps what is stored); ``events`` are immutable facts inserted if absent. If
+        *batch_id* was written before, nothing happens and ``skipped_batch`` is true.
+        Either the whole batch and its ledger row land, or nothing does.
+        """
+        ...
+
+    def has_batch(self, batch_id: str) -> bool:
+        """Whether a batch with this id has been written."""
+        ...
+
+    def read(
+        self,
+        table: str,
+        columns: Sequence[str] | None = None,
+        *,
+        filters: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+    ) -> pa.Table:
+        """Read a core or result table; *filters* are column == value (or IN a list)."""
+        ...
+
+    def iter_batches(
+        self, table: str, columns: Sequence[str] | None = None, *, batch_rows: int = 100_000
+    ) -> Iterator[pa.RecordBatch]:
+        """Stream a table in Arrow record batches (bounded memory)."""
+        ...
+
+    def count(self, table: str) -> int: ...
+
+    def counts(self) -> dict[str, int]:
+        """Row count of every core table."""
+        ...
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        """Run a read-only analytic SQL query (portable SQL, ``?`` placeholders)."""
+        ...
+
+    # --- analysis results ---------------------------------------------------
+    def put_result(self, name: str, data: pa.Table, *, run_id: str | None = None) -> None:
+        """Replace result table *name* (e.g. ``community_members``) atomically."""
+        ...
+
+    def has_result(self, name: str) -> bool: ...
+
+    def result_names(self) -> list[str]: ...
+
+    # --- runs ---------------------------------------------------------------
+    def start_run(
+        self,
+        kind: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        seed: int | None = None,
+        input_fingerprint: str | None = None,
+    ) -> str: ...
+
+    def finish_run(
+        self, run_id: str, status: str = "ok", summary: Mapping[str, Any] | None = None
+    ) -> RunRecord: ...
+
+    def runs(self, limit: int = 20, kind: str | None = None) -> list[RunRecord]: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Store: ...
+
+    def __exit__(self, *exc: object) -> None: ...

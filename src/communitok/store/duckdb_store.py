@@ -1,0 +1,440 @@
+"""Embedded DuckDB backend (the default store).
+
+One process owns the file read-write (DuckDB's lock); threads share one database
+instance through their own cursors. Every batch write is one transaction together
+with its ledger row, so a killed process never leaves a partial batch.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from ..core.errors import InputError, NotFound, SchemaError, StoreError, StoreLocked
+from ..core.schema import TABLES, table_spec
+from ..core.timeutil import utcnow
+from .base import RunRecord, WriteResult
+from .conform import conform
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+RESULT_PREFIX = "result_"
+
+
+def _migrations(dialect: str) -> list[tuple[int, str, str]]:
+    """(version, name, sql) of the packaged migration files, in order."""
+    folder = resources.files("communitok.store") / "migrations" / dialect
+    out = []
+    for entry in folder.iterdir():
+        m = re.match(r"^(\d{4})_(.+)\.sql$", entry.name)
+        if m:
+            out.append((int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
+    return sorted(out)
+
+
+def latest_version(dialect: str = "duckdb") -> int:
+    migs = _migrations(dialect)
+    return migs[-1][0] if migs else 0
+
+
+class DuckDBStore:
+    """A :class:`~communitok.store.base.Store` in an embedded DuckDB file (or ``:memory:``)."""
+
+    backend = "duckdb"
+
+    def __init__(
+        self,
+        path: str | Path = "communitok.duckdb",
+        *,
+        read_only: bool = False,
+        migrate: bool = True,
+        threads: int = 0,
+        memory_limit: str = "",
+    ) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            parent = Path(self.path).expanduser().resolve().parent
+            if not parent.is_dir():
+                raise InputError("folder does not exist", source=str(parent), field="store")
+        config: dict[str, Any] = {}
+        if threads:
+            config["threads"] = int(threads)
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        try:
+            self._con = duckdb.connect(self.path, read_only=read_only, config=config)
+        except duckdb.IOException as exc:
+            msg = str(exc)
+            if "lock" in msg.lower():
+                raise StoreLocked(
+                    f"store {self.path} is held by another process ({msg.split('(')[-1].rstrip(')') if 'PID' in msg else msg}); "
+                    "stop that process or use its API (communitok serve owns the store while it runs)"
+                ) from None
+            raise StoreError(f"cannot open store {self.path}: {msg}") from None
+        self.read_only = read_only
+        self._lock = threading.RLock()
+        self._closed = False
+        if migrate and not read_only:
+            self.migrate()
+        elif self.schema_version() > latest_version():
+            raise SchemaError("store schema is newer than this communitok; upgrade communitok")
+
+    # --- plumbing -------------------------------------------------------------
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        if self._closed:
+            raise StoreError("store is closed")
+        return self._con.cursor()
+
+    def __enter__(self) -> DuckDBStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._con.close()
+
+    def __repr__(self) -> str:
+        return f"DuckDBStore({self.path!r})"
+
+    # --- schema ---------------------------------------------------------------
+    def schema_version(self) -> int:
+        cur = self._cursor()
+        exists = cur.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+        ).fetchone()
+        if not exists or not exists[0]:
+            return 0
+        row = cur.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+        return int(row[0]) if row else 0
+
+    def migrate(self) -> list[int]:
+        if self.read_only:
+            raise StoreError("store is read-only")
+        with self._lock:
+            cur = self._cursor()
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+            )
+            current = self.schema_version()
+            migs = _migrations("duckdb")
+            if migs and current > migs[-1][0]:
+                raise SchemaError(
+                    f"store schema v{current} is newer than this communitok (v{migs[-1][0]})"
+                )
+            applied = []
+            for version, name, sql in migs:
+                if version <= current:
+                    continue
+                cur.execute("BEGIN TRANSACTION")
+                try:
+                    cur.execute(sql)
+                    cur.execute(
+                        "INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, utcnow()]
+                    )
+                    cur.execute("COMMIT")
+                except Exception as exc:
+                    cur.execute("ROLLBACK")
+                    raise SchemaError(f"migration {version:04d}_{name} failed: {exc}") from exc
+                applied.append(version)
+            return applied
+
+    # --- writes ---------------------------------------------------------------
+    def has_batch(self, batch_id: str) -> bool:
+        row = self._cursor().execute(
+            "SELECT count(*) FROM ingest_batches WHERE batch_id = ?", [batch_id]
+        ).fetchone()
+        return bool(row and row[0])
+
+    def write(self, table: str, data: pa.Table, *, batch_id: str | None = None) -> WriteResult:
+        if self.read_only:
+            raise StoreError("store is read-only")
+        spec = table_spec(table)
+        batch = conform(data, spec)
+        n = batch.num_rows
+        with self._lock:
+            cur = self._cursor()
+            if batch_id is not None and self.has_batch(batch_id):
+                return WriteResult(table, n, 0, 0, n, skipped_batch=True, batch_id=batch_id)
+            if n == 0:
+                return WriteResult(table, 0, 0, 0, 0, batch_id=batch_id)
+            cur.register("_incoming", batch)
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                if table == "events":
+                    inserted, updated = self._insert_events(cur), 0
+                else:
+                    inserted, updated = self._upsert(cur, spec)
+                if batch_id is not None:
+                    cur.execute(
+                        "INSERT INTO ingest_batches VALUES (?, ?, ?, ?)",
+                        [batch_id, table, n, utcnow()],
+                    )
+                cur.execute("COMMIT")
+            except duckdb.Error as exc:
+                cur.execute("ROLLBACK")
+                raise StoreError(f"write to {table} failed, batch rolled back: {exc}") from exc
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            finally:
+                cur.unregister("_incoming")
+        return WriteResult(table, n, inserted, updated, n - inserted - updated, batch_id=batch_id)
+
+    @staticmethod
+    def _insert_events(cur: duckdb.DuckDBPyConnection) -> int:
+        # Events are immutable facts keyed by (viewer, video, ts): insert only the absent
+        # ones. Restricting the anti-join to the batch's time range lets DuckDB's zone
+        # maps skip most of the stored table (10M events load at raw speed).
+        cols = ", ".join(TABLES["events"].column_names)
+        lo, hi = cur.execute("SELECT min(ts), max(ts) FROM _incoming").fetchone() or (None, None)
+        row = cur.execute(
+            f"""
+            INSERT INTO events
+            SELECT {cols} FROM (
+                SELECT DISTINCT ON (viewer_id, video_id, ts) * FROM _incoming
+            ) b ANTI JOIN (
+                SELECT viewer_id, video_id, ts FROM events WHERE ts BETWEEN ? AND ?
+            ) e USING (viewer_id, video_id, ts)
+            """,
+            [lo, hi],
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    @staticmethod
+    def _upsert(cur: duckdb.DuckDBPyConnection, spec: Any) -> tuple[int, int]:
+        pk = list(spec.primary_key)
+        cols = spec.column_names
+        non_pk = [c for c in cols if c not in pk]
+        on = " AND ".join(f"t.{k} = b.{k}" for k in pk)
+        # Rows with the same key inside one batch merge in order, exactly as if they
+        # came in separate batches: the last non-null value of each column wins.
+        last = ", ".join(
+            f"arg_max({c}, _ord) FILTER (WHERE {c} IS NOT NULL) AS {c}" for c in non_pk
+        )
+        cur.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _dedup AS
+            SELECT {", ".join(cols)} FROM (
+                SELECT {", ".join(pk)}{", " + last if last else ""}
+                FROM (SELECT *, row_number() OVER () AS _ord FROM _incoming)
+                GROUP BY {", ".join(pk)}
+            )
+            """
+        )
+        merged = " AND ".join(
+            f"t.{c} IS NOT DISTINCT FROM coalesce(b.{c}, t.{c})" for c in non_pk
+        ) or "TRUE"
+        row = cur.execute(
+            f"""
+            SELECT count(*) AS matched, count(*) FILTER (WHERE NOT ({merged})) AS changed
+            FROM _dedup b JOIN {spec.name} t ON {on}
+            """
+        ).fetchone()
+        matched, changed = (int(row[0]), int(row[1])) if row else (0, 0)
+        total = cur.execute("SELECT count(*) FROM _dedup").fetchone()
+        n_new = int(total[0]) - matched if total else 0
+        update = ", ".join(f"{c} = coalesce(EXCLUDED.{c}, {spec.name}.{c})" for c in non_pk)
+        conflict = f"DO UPDATE SET {update}" if update else "DO NOTHING"
+        cur.execute(
+            f"INSERT INTO {spec.name} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM _dedup "
+            f"ON CONFLICT ({', '.join(pk)}) {conflict}"
+        )
+        cur.execute("DROP TABLE _dedup")
+        return n_new, changed
+
+    # --- reads ----------------------------------------------------------------
+    def _resolve(self, table: str) -> str:
+        if table in TABLES:
+            return table
+        if not _NAME.match(table):
+            raise InputError(f"invalid table name {table!r}", field="table")
+        if self.has_result(table):
+            return RESULT_PREFIX + table
+        raise NotFound(f"no table or result named {table!r}")
+
+    def _columns_sql(self, physical: str, columns: Sequence[str] | None) -> str:
+        if columns is None:
+            return "*"
+        known = {
+            r[0]
+            for r in self._cursor()
+            .execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+                [physical],
+            )
+            .fetchall()
+        }
+        bad = [c for c in columns if c not in known]
+        if bad:
+            raise InputError(f"unknown columns {bad} of {physical}", field="columns")
+        return ", ".join(f'"{c}"' for c in columns)
+
+    def read(
+        self,
+        table: str,
+        columns: Sequence[str] | None = None,
+        *,
+        filters: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+    ) -> pa.Table:
+        physical = self._resolve(table)
+        sql = f"SELECT {self._columns_sql(physical, columns)} FROM {physical}"
+        params: list[Any] = []
+        if filters:
+            self._columns_sql(physical, list(filters))
+            conds = []
+            for col, val in filters.items():
+                if isinstance(val, list | tuple | set):
+                    conds.append(f'"{col}" IN (SELECT unnest(?))')
+                    params.append(list(val))
+                else:
+                    conds.append(f'"{col}" = ?')
+                    params.append(val)
+            sql += " WHERE " + " AND ".join(conds)
+        if limit is not None:
+            if limit < 0:
+                raise InputError("must be >= 0", field="limit")
+            sql += f" LIMIT {int(limit)}"
+        return self._cursor().sql(sql, params=params).to_arrow_table()
+
+    def iter_batches(
+        self, table: str, columns: Sequence[str] | None = None, *, batch_rows: int = 100_000
+    ) -> Iterator[pa.RecordBatch]:
+        if batch_rows < 1:
+            raise InputError("must be >= 1", field="batch_rows")
+        physical = self._resolve(table)
+        cur = self._cursor()
+        reader = cur.sql(
+            f"SELECT {self._columns_sql(physical, columns)} FROM {physical}"
+        ).to_arrow_reader(batch_rows)
+        yield from reader
+
+    def count(self, table: str) -> int:
+        physical = self._resolve(table)
+        row = self._cursor().execute(f"SELECT count(*) FROM {physical}").fetchone()
+        return int(row[0]) if row else 0
+
+    def counts(self) -> dict[str, int]:
+        return {name: self.count(name) for name in TABLES}
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        try:
+            return self._cursor().sql(sql, params=list(params or [])).to_arrow_table()
+        except duckdb.Error as exc:
+            raise StoreError(f"query failed: {exc}") from exc
+
+    # --- results --------------------------------------------------------------
+    def put_result(self, name: str, data: pa.Table, *, run_id: str | None = None) -> None:
+        if not _NAME.match(name) or name in TABLES:
+            raise InputError(f"invalid result name {name!r}", field="name")
+        if not isinstance(data, pa.Table):
+            raise InputError("must be a pyarrow.Table", field="data")
+        with self._lock:
+            cur = self._cursor()
+            cur.register("_result", data)
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                cur.execute(f"CREATE OR REPLACE TABLE {RESULT_PREFIX}{name} AS SELECT * FROM _result")
+                cur.execute(
+                    "INSERT OR REPLACE INTO results_index VALUES (?, ?, ?, ?)",
+                    [name, run_id, data.num_rows, utcnow()],
+                )
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            finally:
+                cur.unregister("_result")
+
+    def has_result(self, name: str) -> bool:
+        row = self._cursor().execute(
+            "SELECT count(*) FROM results_index WHERE name = ?", [name]
+        ).fetchone()
+        return bool(row and row[0])
+
+    def result_names(self) -> list[str]:
+        return [r[0] for r in self._cursor().execute("SELECT name FROM results_index ORDER BY name").fetchall()]
+
+    # --- runs -----------------------------------------------------------------
+    def start_run(
+        self,
+        kind: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        seed: int | None = None,
+        input_fingerprint: str | None = None,
+    ) -> str:
+        if not kind:
+            raise InputError("must not be empty", field="kind")
+        run_id = uuid.uuid4().hex[:16]
+        with self._lock:
+            self._cursor().execute(
+                "INSERT INTO runs VALUES (?, ?, 'running', ?, ?, ?, ?, NULL, NULL)",
+                [run_id, kind, json.dumps(dict(params or {}), default=str), seed, input_fingerprint, utcnow()],
+            )
+        return run_id
+
+    def finish_run(
+        self, run_id: str, status: str = "ok", summary: Mapping[str, Any] | None = None
+    ) -> RunRecord:
+        if status not in {"ok", "failed", "cancelled"}:
+            raise InputError("must be ok, failed or cancelled", field="status")
+        with self._lock:
+            cur = self._cursor()
+            row = cur.execute("SELECT count(*) FROM runs WHERE run_id = ?", [run_id]).fetchone()
+            if not row or not row[0]:
+                raise NotFound(f"no run {run_id!r}")
+            cur.execute(
+                "UPDATE runs SET status = ?, finished_at = ?, summary = ? WHERE run_id = ?",
+                [status, utcnow(), json.dumps(dict(summary or {}), default=str), run_id],
+            )
+        return self._run(run_id)
+
+    def _run(self, run_id: str) -> RunRecord:
+        rows = self.runs(limit=1, run_id=run_id)
+        if not rows:
+            raise NotFound(f"no run {run_id!r}")
+        return rows[0]
+
+    def runs(self, limit: int = 20, kind: str | None = None, run_id: str | None = None) -> list[RunRecord]:
+        if limit < 1:
+            raise InputError("must be >= 1", field="limit")
+        sql = "SELECT run_id, kind, status, params, seed, input_fingerprint, started_at, finished_at, summary FROM runs"
+        conds, params = [], []
+        if kind:
+            conds.append("kind = ?")
+            params.append(kind)
+        if run_id:
+            conds.append("run_id = ?")
+            params.append(run_id)
+        if conds:
+            sql += " WHERE " + " AND ".join(conds)
+        sql += f" ORDER BY started_at DESC LIMIT {int(limit)}"
+        out = []
+        for r in self._cursor().execute(sql, params).fetchall():
+            out.append(
+                RunRecord(
+                    run_id=r[0],
+                    kind=r[1],
+                    status=r[2],
+                    params=json.loads(r[3]) if r[3] else {},
+                    seed=r[4],
+                    input_fingerprint=r[5],
+                    started_at=r[6],
+                    finished_at=r[7],
+                    summary=json.loads(r[8]) if r[8] else {},
+                )
+            )
+        return out
