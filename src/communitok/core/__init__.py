@@ -1,6 +1,14 @@
 """Core: domain types, table schemas, errors, settings, time and seeds."""
 
-from .errors import CommunitokError, Conflict, InputError, NotFound, SchemaError, StoreError, StoreLocked
+from .errors import (
+    CommunitokError,
+    Conflict,
+    InputError,
+    NotFound,
+    SchemaError,
+    StoreError,
+    StoreLocked,
+)
 from .model import CoCreationLink, Comment, Creator, Follow, Video, ViewEvent
 from .schema import LOAD_ORDER, TABLES, Column, TableSpec, empty_table, table_spec
 from .settings import Settings, load_settings

@@ -37,7 +37,7 @@ class _Row:
         return table_spec(cls.table)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)  # type: ignore[call-overload, no-any-return]
+        return asdict(self)  # type: ignore[call-overload]
 
     @classmethod
     def to_arrow(cls, rows: list[Any]) -> pa.Table:

@@ -76,7 +76,9 @@ class TableSpec:
         raise NotFound(f"table {self.name!r} has no column {name!r}")
 
 
-def _c(name: str, type_: pa.DataType, required: bool = False, doc: str = "", **kw: object) -> Column:
+def _c(
+    name: str, type_: pa.DataType, required: bool = False, doc: str = "", **kw: object
+) -> Column:
     return Column(name, type_, required, doc, **kw)  # type: ignore[arg-type]
 
 
@@ -123,7 +125,12 @@ VIDEOS = TableSpec(
         _c("video_id", STR, True, "video id (TikTok ids are 19-digit: kept as text)"),
         _c("creator_id", STR, True, "uploader (Research API: username)"),
         _c("created_at", TS, True, "upload time (Research API: create_time)"),
-        _c("duration_s", pa.float64(), doc="length in seconds (Research API: duration)", min_value=0),
+        _c(
+            "duration_s",
+            pa.float64(),
+            doc="length in seconds (Research API: duration)",
+            min_value=0,
+        ),
         _c("description", STR, doc="caption (Research API: video_description)"),
         _c("hashtags", STRLIST, doc="lower-case names without # (Research API: hashtag_names)"),
         _c("sound_id", STR, doc="sound / music id (Research API: music_id)"),
@@ -235,7 +242,18 @@ EVENTS = TableSpec(
 
 TABLES: dict[str, TableSpec] = {
     t.name: t
-    for t in (CREATORS, VIEWERS, VIDEOS, HASHTAGS, SOUNDS, EFFECTS, COMMENTS, FOLLOWS, COCREATION, EVENTS)
+    for t in (
+        CREATORS,
+        VIEWERS,
+        VIDEOS,
+        HASHTAGS,
+        SOUNDS,
+        EFFECTS,
+        COMMENTS,
+        FOLLOWS,
+        COCREATION,
+        EVENTS,
+    )
 }
 
 #: Load order that respects references (parents before children).

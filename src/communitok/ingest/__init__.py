@@ -1,7 +1,16 @@
 """Ingest: readers per format, row validation, reject reports, batched loading."""
 
 from .load import IngestSummary, Sink, TableSummary, batch_fingerprint, load
-from .readers import FORMATS, RawBatch, detect_format, detect_table, read_csv, read_file, read_jsonl, read_parquet
+from .readers import (
+    FORMATS,
+    RawBatch,
+    detect_format,
+    detect_table,
+    read_csv,
+    read_file,
+    read_jsonl,
+    read_parquet,
+)
 from .validate import Reject, Validated, validate_batch
 
 __all__ = [

@@ -86,7 +86,10 @@ def _fix_lines(batch: RawBatch, rejects: list[Reject]) -> list[Reject]:
     if mapper is None or not rejects:
         return rejects
     fn: Callable[[int], int] = mapper  # type: ignore[assignment]
-    return [Reject(r.source, fn(r.line) if r.line is not None else None, r.field, r.value, r.reason) for r in rejects]
+    return [
+        Reject(r.source, fn(r.line) if r.line is not None else None, r.field, r.value, r.reason)
+        for r in rejects
+    ]
 
 
 def load(
@@ -129,7 +132,9 @@ def load(
     try:
         for batch in batches:
             if batch.table not in TABLES:
-                raise InputError(f"unknown table {batch.table!r}", source=batch.source, field="table")
+                raise InputError(
+                    f"unknown table {batch.table!r}", source=batch.source, field="table"
+                )
             if batch.source not in summary.sources:
                 summary.sources.append(batch.source)
             ts = summary.tables.setdefault(batch.table, TableSummary(batch.table))
@@ -144,7 +149,9 @@ def load(
             ts.rows_rejected += v.rejected_rows
             ts.rows_good += v.table.num_rows
             if v.table.num_rows:
-                res = sink.write(batch.table, v.table, batch_id=batch_fingerprint(batch.table, v.table))
+                res = sink.write(
+                    batch.table, v.table, batch_id=batch_fingerprint(batch.table, v.table)
+                )
                 ts.batches += 1
                 ts.inserted += res.inserted
                 ts.updated += res.updated

@@ -91,7 +91,7 @@ def _open_bytes(p: Path) -> io.BufferedIOBase:
     if p.name.endswith(".gz"):
         import gzip
 
-        return gzip.open(p, "rb")  # type: ignore[return-value]
+        return gzip.open(p, "rb")
     return open(p, "rb")
 
 
@@ -144,7 +144,9 @@ def read_jsonl(
             try:
                 obj = json.loads(text)
             except json.JSONDecodeError as exc:
-                rejects.append(Reject(source, lineno, "(line)", text[:200], f"invalid JSON: {exc.msg}"))
+                rejects.append(
+                    Reject(source, lineno, "(line)", text[:200], f"invalid JSON: {exc.msg}")
+                )
                 continue
             if not isinstance(obj, dict):
                 rejects.append(Reject(source, lineno, "(line)", text[:200], "not a JSON object"))
@@ -155,7 +157,12 @@ def read_jsonl(
                 yield RawBatch(table, _rows_to_table(rows, lines), source, rejects)
                 rows, lines, rejects = [], [], []
     if rows or rejects:
-        yield RawBatch(table, _rows_to_table(rows, lines) if rows else pa.table({LINE: pa.array([], pa.int64())}), source, rejects)
+        yield RawBatch(
+            table,
+            _rows_to_table(rows, lines) if rows else pa.table({LINE: pa.array([], pa.int64())}),
+            source,
+            rejects,
+        )
 
 
 # --------------------------------------------------------------------------- CSV
@@ -341,6 +348,7 @@ def read_file(
     batch_rows: int = DEFAULT_BATCH_ROWS,
 ) -> Iterator[RawBatch]:
     """Read any supported file as raw batches (format and table guessed from the name)."""
+    _check_path(path)
     fmt = format or detect_format(path)
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}", field="format")

@@ -100,7 +100,7 @@ def _validate_text(arr: pa.Array, col: Column) -> _Col:
     bad = np.zeros(len(s), dtype=bool)
     reason: str | np.ndarray = ""
     if col.choices:
-        ok = pc.fill_null(pc.is_in(s, value_set=pa.array(col.choices)), True)
+        ok = pc.or_(pc.is_null(s), pc.is_in(s, value_set=pa.array(col.choices)))
         bad = ~np.asarray(ok.to_numpy(zero_copy_only=False), dtype=bool)
         reason = f"must be one of {', '.join(col.choices)}"
     return _Col(s, bad, reason)
@@ -117,12 +117,22 @@ def _validate_numeric(arr: pa.Array, col: Column) -> _Col:
         ok_np = np.asarray(ok.to_numpy(zero_copy_only=False), dtype=bool)
         clean = pc.if_else(ok, s, pa.scalar(None, pa.string()))
         if pa.types.is_integer(target):
-            values = clean.cast(pa.float64()).cast(target) if clean.null_count < n else pa.nulls(n, target)
+            values = (
+                clean.cast(pa.float64()).cast(target)
+                if clean.null_count < n
+                else pa.nulls(n, target)
+            )
         else:
             values = clean.cast(target)
         bad = ~ok_np
-        reason: str | np.ndarray = np.where(bad, f"not a{'n integer' if pa.types.is_integer(target) else ' number'}", "")
-    elif pa.types.is_boolean(arr.type) or pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
+        reason: str | np.ndarray = np.where(
+            bad, f"not a{'n integer' if pa.types.is_integer(target) else ' number'}", ""
+        )
+    elif (
+        pa.types.is_boolean(arr.type)
+        or pa.types.is_integer(arr.type)
+        or pa.types.is_floating(arr.type)
+    ):
         if pa.types.is_floating(arr.type):
             f = arr.cast(pa.float64())
             fnp = np.asarray(f.to_numpy(zero_copy_only=False), dtype=float)
@@ -133,7 +143,12 @@ def _validate_numeric(arr: pa.Array, col: Column) -> _Col:
                 bad |= frac != 0
             safe = pc.if_else(pa.array(bad), pa.scalar(None, pa.float64()), f)
             values = safe.cast(target, safe=False)
-            reason = np.where(bad, "not a finite number" + (" / not an integer" if pa.types.is_integer(target) else ""), "")
+            reason = np.where(
+                bad,
+                "not a finite number"
+                + (" / not an integer" if pa.types.is_integer(target) else ""),
+                "",
+            )
         else:
             values = arr.cast(target)
             bad = np.zeros(n, dtype=bool)
@@ -155,16 +170,23 @@ def _validate_bool(arr: pa.Array, col: Column) -> _Col:
     if pa.types.is_boolean(arr.type):
         return _Col(arr, np.zeros(n, dtype=bool), "")
     if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
-        ok = pc.fill_null(pc.is_in(arr.cast(pa.float64()), value_set=pa.array([0.0, 1.0])), True)
+        ok = pc.or_(
+            pc.is_null(arr), pc.is_in(arr.cast(pa.float64()), value_set=pa.array([0.0, 1.0]))
+        )
         ok_np = np.asarray(ok.to_numpy(zero_copy_only=False), dtype=bool)
-        values = pc.if_else(ok, pc.not_equal(arr.cast(pa.float64()), 0.0), pa.scalar(None, pa.bool_()))
+        values = pc.if_else(
+            ok, pc.not_equal(arr.cast(pa.float64()), 0.0), pa.scalar(None, pa.bool_())
+        )
         return _Col(values, ~ok_np, "not a boolean (0/1)")
     s = pc.utf8_lower(pc.utf8_trim_whitespace(_strings(arr)))
     is_t = pc.is_in(s, value_set=pa.array(sorted(_TRUE)))
     is_f = pc.is_in(s, value_set=pa.array(sorted(_FALSE)))
-    ok = pc.fill_null(pc.or_(is_t, is_f), True)
-    values = pc.if_else(is_t, True, pc.if_else(is_f, pa.scalar(None, pa.bool_()), None))
-    values = pc.if_else(pc.and_(is_f, pc.not_equal(s, "")), False, values)
+    ok = pc.or_(pc.is_null(s), pc.or_(is_t, is_f))
+    values = pc.if_else(
+        is_t,
+        True,
+        pc.if_else(pc.and_(is_f, pc.not_equal(s, "")), False, pa.scalar(None, pa.bool_())),
+    )
     return _Col(values, ~np.asarray(ok.to_numpy(zero_copy_only=False), dtype=bool), "not a boolean")
 
 
@@ -184,7 +206,9 @@ def _validate_ts(arr: pa.Array, col: Column) -> _Col:
     if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
         x = np.asarray(arr.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
         isnull = _null_mask(arr)
-        bad = ~isnull & (~np.isfinite(np.nan_to_num(x, nan=np.inf)) | (np.abs(np.nan_to_num(x)) > 1e17))
+        bad = ~isnull & (
+            ~np.isfinite(np.nan_to_num(x, nan=np.inf)) | (np.abs(np.nan_to_num(x)) > 1e17)
+        )
         us = _epoch_to_ts(np.where(bad | isnull, 0.0, np.nan_to_num(x)))
         values = pa.array(us, type=pa.int64(), mask=bad | isnull).cast(_TS)
         return _Col(values, bad, "not a finite epoch")
@@ -198,10 +222,14 @@ def _validate_ts(arr: pa.Array, col: Column) -> _Col:
     have = np.zeros(n, dtype=bool)
     if num_np.any():
         x = np.asarray(
-            pc.if_else(numeric, s, pa.scalar(None, pa.string())).cast(pa.float64()).to_numpy(zero_copy_only=False),
+            pc.if_else(numeric, s, pa.scalar(None, pa.string()))
+            .cast(pa.float64())
+            .to_numpy(zero_copy_only=False),
             dtype=float,
         )
-        finite = num_np & np.isfinite(np.nan_to_num(x, nan=np.inf)) & (np.abs(np.nan_to_num(x)) <= 1e17)
+        finite = (
+            num_np & np.isfinite(np.nan_to_num(x, nan=np.inf)) & (np.abs(np.nan_to_num(x)) <= 1e17)
+        )
         us[finite] = _epoch_to_ts(x[finite])
         have |= finite
     isnull = _null_mask(s)
@@ -210,7 +238,10 @@ def _validate_ts(arr: pa.Array, col: Column) -> _Col:
         idx = np.flatnonzero(rest)
         sub = s.take(pa.array(idx))
         parsed: pa.Array | None = None
-        for cast in (lambda a: a.cast(_TS), lambda a: pc.assume_timezone(a.cast(pa.timestamp("us")), "UTC")):
+        for cast in (
+            lambda a: a.cast(_TS),
+            lambda a: pc.assume_timezone(a.cast(pa.timestamp("us")), "UTC"),
+        ):
             try:
                 parsed = cast(sub)
                 break
@@ -268,7 +299,8 @@ def _validate_list(arr: pa.Array, col: Column) -> _Col:
         if col.name in _TAGS:
             py = values.to_pylist()
             values = pa.array(
-                [None if x is None else [t for t in map(_norm_tag, x) if t] for x in py], type=col.type
+                [None if x is None else [t for t in map(_norm_tag, x) if t] for x in py],
+                type=col.type,
             )
         return _Col(values, np.zeros(n, dtype=bool), "")
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
@@ -329,7 +361,9 @@ def validate_batch(
     if lines is None:
         lines = raw.column(LINE) if LINE in raw.column_names else np.arange(1, n + 1)
     line_np = np.asarray(
-        lines.to_numpy(zero_copy_only=False) if isinstance(lines, pa.ChunkedArray | pa.Array) else lines
+        lines.to_numpy(zero_copy_only=False)
+        if isinstance(lines, pa.ChunkedArray | pa.Array)
+        else lines
     )
     if len(line_np) != n:
         raise InputError(f"{len(line_np)} line numbers for {n} rows", field="lines")
@@ -362,7 +396,9 @@ def validate_batch(
             row_bad |= bad
         arrays.append(values)
 
-    good = pa.Table.from_arrays(arrays, schema=pa.schema([pa.field(c.name, c.type) for c in spec.columns]))
+    good = pa.Table.from_arrays(
+        arrays, schema=pa.schema([pa.field(c.name, c.type) for c in spec.columns])
+    )
     rejects: list[Reject] = []
     if row_bad.any():
         keep = np.flatnonzero(~row_bad)

@@ -21,9 +21,7 @@ def open_store(settings: Settings | None = None, *, read_only: bool = False) -> 
             memory_limit=settings.memory_limit,
         )
     if settings.backend == "postgresql":
-        raise InputError(
-            "the PostgreSQL backend is not available in this version", field="store"
-        )
+        raise InputError("the PostgreSQL backend is not available in this version", field="store")
     raise InputError(f"unknown store {settings.store!r}", field="store")
 
 

@@ -29,6 +29,26 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 RESULT_PREFIX = "result_"
 
 
+_UTC = pa.timestamp("us", tz="UTC")
+
+
+def _utc_schema(schema: pa.Schema) -> pa.Schema | None:
+    """Relabel TIMESTAMPTZ columns as UTC (DuckDB labels them with the host's zone name)."""
+    fields, changed = [], False
+    for f in schema:
+        if pa.types.is_timestamp(f.type) and f.type.tz is not None and f.type.tz != "UTC":
+            fields.append(f.with_type(pa.timestamp(f.type.unit, tz="UTC")))
+            changed = True
+        else:
+            fields.append(f)
+    return pa.schema(fields, metadata=schema.metadata) if changed else None
+
+
+def _utc(table: pa.Table) -> pa.Table:
+    target = _utc_schema(table.schema)
+    return table.cast(target) if target is not None else table
+
+
 def _migrations(dialect: str) -> list[tuple[int, str, str]]:
     """(version, name, sql) of the packaged migration files, in order."""
     folder = resources.files("communitok.store") / "migrations" / dialect
@@ -152,9 +172,11 @@ class DuckDBStore:
 
     # --- writes ---------------------------------------------------------------
     def has_batch(self, batch_id: str) -> bool:
-        row = self._cursor().execute(
-            "SELECT count(*) FROM ingest_batches WHERE batch_id = ?", [batch_id]
-        ).fetchone()
+        row = (
+            self._cursor()
+            .execute("SELECT count(*) FROM ingest_batches WHERE batch_id = ?", [batch_id])
+            .fetchone()
+        )
         return bool(row and row[0])
 
     def write(self, table: str, data: pa.Table, *, batch_id: str | None = None) -> WriteResult:
@@ -233,9 +255,10 @@ class DuckDBStore:
             )
             """
         )
-        merged = " AND ".join(
-            f"t.{c} IS NOT DISTINCT FROM coalesce(b.{c}, t.{c})" for c in non_pk
-        ) or "TRUE"
+        merged = (
+            " AND ".join(f"t.{c} IS NOT DISTINCT FROM coalesce(b.{c}, t.{c})" for c in non_pk)
+            or "TRUE"
+        )
         row = cur.execute(
             f"""
             SELECT count(*) AS matched, count(*) FILTER (WHERE NOT ({merged})) AS changed
@@ -307,7 +330,7 @@ class DuckDBStore:
             if limit < 0:
                 raise InputError("must be >= 0", field="limit")
             sql += f" LIMIT {int(limit)}"
-        return self._cursor().sql(sql, params=params).to_arrow_table()
+        return _utc(self._cursor().sql(sql, params=params).to_arrow_table())
 
     def iter_batches(
         self, table: str, columns: Sequence[str] | None = None, *, batch_rows: int = 100_000
@@ -319,7 +342,9 @@ class DuckDBStore:
         reader = cur.sql(
             f"SELECT {self._columns_sql(physical, columns)} FROM {physical}"
         ).to_arrow_reader(batch_rows)
-        yield from reader
+        target = _utc_schema(reader.schema)
+        for rb in reader:
+            yield rb.cast(target) if target is not None else rb
 
     def count(self, table: str) -> int:
         physical = self._resolve(table)
@@ -331,7 +356,7 @@ class DuckDBStore:
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         try:
-            return self._cursor().sql(sql, params=list(params or [])).to_arrow_table()
+            return _utc(self._cursor().sql(sql, params=list(params or [])).to_arrow_table())
         except duckdb.Error as exc:
             raise StoreError(f"query failed: {exc}") from exc
 
@@ -346,7 +371,9 @@ class DuckDBStore:
             cur.register("_result", data)
             cur.execute("BEGIN TRANSACTION")
             try:
-                cur.execute(f"CREATE OR REPLACE TABLE {RESULT_PREFIX}{name} AS SELECT * FROM _result")
+                cur.execute(
+                    f"CREATE OR REPLACE TABLE {RESULT_PREFIX}{name} AS SELECT * FROM _result"
+                )
                 cur.execute(
                     "INSERT OR REPLACE INTO results_index VALUES (?, ?, ?, ?)",
                     [name, run_id, data.num_rows, utcnow()],
@@ -359,13 +386,20 @@ class DuckDBStore:
                 cur.unregister("_result")
 
     def has_result(self, name: str) -> bool:
-        row = self._cursor().execute(
-            "SELECT count(*) FROM results_index WHERE name = ?", [name]
-        ).fetchone()
+        row = (
+            self._cursor()
+            .execute("SELECT count(*) FROM results_index WHERE name = ?", [name])
+            .fetchone()
+        )
         return bool(row and row[0])
 
     def result_names(self) -> list[str]:
-        return [r[0] for r in self._cursor().execute("SELECT name FROM results_index ORDER BY name").fetchall()]
+        return [
+            r[0]
+            for r in self._cursor()
+            .execute("SELECT name FROM results_index ORDER BY name")
+            .fetchall()
+        ]
 
     # --- runs -----------------------------------------------------------------
     def start_run(
@@ -382,7 +416,14 @@ class DuckDBStore:
         with self._lock:
             self._cursor().execute(
                 "INSERT INTO runs VALUES (?, ?, 'running', ?, ?, ?, ?, NULL, NULL)",
-                [run_id, kind, json.dumps(dict(params or {}), default=str), seed, input_fingerprint, utcnow()],
+                [
+                    run_id,
+                    kind,
+                    json.dumps(dict(params or {}), default=str),
+                    seed,
+                    input_fingerprint,
+                    utcnow(),
+                ],
             )
         return run_id
 
@@ -408,7 +449,9 @@ class DuckDBStore:
             raise NotFound(f"no run {run_id!r}")
         return rows[0]
 
-    def runs(self, limit: int = 20, kind: str | None = None, run_id: str | None = None) -> list[RunRecord]:
+    def runs(
+        self, limit: int = 20, kind: str | None = None, run_id: str | None = None
+    ) -> list[RunRecord]:
         if limit < 1:
             raise InputError("must be >= 1", field="limit")
         sql = "SELECT run_id, kind, status, params, seed, input_fingerprint, started_at, finished_at, summary FROM runs"
