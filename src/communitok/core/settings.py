@@ -27,7 +27,7 @@ class Settings:
     #: ``:memory:`` or ``postgresql://...`` (server backend).
     store: str = DEFAULT_STORE
     #: Rows per ingest batch (one transaction each).
-    batch_rows: int = 250_000
+    batch_rows: int = 1_000_000
     #: Privacy threshold: partner-facing aggregates need at least this many viewers.
     privacy_k: int = 50
     #: Default seed for stochastic work.

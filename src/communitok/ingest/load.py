@@ -121,7 +121,7 @@ def load(
             folder.mkdir(parents=True, exist_ok=True)
             report_path = folder / f"rejects-{utcnow().strftime('%Y%m%dT%H%M%S%f')}.jsonl"
             report = report_path.open("w", encoding="utf-8")
-            summary.rejects_path = str(report_path)
+            summary.rejects_path = str(report_path.resolve())
         if report is not None:
             for r in rejects:
                 report.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")

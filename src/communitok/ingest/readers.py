@@ -23,7 +23,7 @@ from ..core.errors import InputError
 from ..core.schema import TABLES
 from .validate import LINE, Reject
 
-DEFAULT_BATCH_ROWS = 250_000
+DEFAULT_BATCH_ROWS = 1_000_000
 FORMATS = ("jsonl", "csv", "tsv", "parquet", "research-api")
 #: stands in for a bare carriage return inside a CSV field while Arrow parses
 _CR_MARK = "\ue000"
