@@ -33,6 +33,8 @@ class Column:
     choices: tuple[str, ...] = ()
     #: lower bound for numeric columns (inclusive)
     min_value: float | None = None
+    #: normal form applied on ingest: "tag" (hashtag names), "upper" (country codes)
+    norm: str = ""
 
     @property
     def kind(self) -> Kind:
@@ -91,7 +93,7 @@ CREATORS = TableSpec(
         _c("creator_id", STR, True, "account id (Research API: username)"),
         _c("display_name", STR, doc="display name"),
         _c("bio", STR, doc="profile text (Research API: bio_description)"),
-        _c("region", STR, doc="upper-case ISO country code"),
+        _c("region", STR, doc="upper-case ISO country code", norm="upper"),
         _c("verified", pa.bool_(), doc="Research API: is_verified"),
         _c("follower_count", pa.int64(), min_value=0),
         _c("following_count", pa.int64(), min_value=0),
@@ -108,7 +110,7 @@ VIEWERS = TableSpec(
     "viewers",
     (
         _c("viewer_id", STR, True),
-        _c("region", STR),
+        _c("region", STR, norm="upper"),
         _c("language", STR),
         _c("registered_at", TS),
         _c("activity", STR, doc="activity level label, e.g. full_active"),
@@ -128,15 +130,25 @@ VIDEOS = TableSpec(
         _c(
             "duration_s",
             pa.float64(),
-            doc="length in seconds (Research API: duration)",
+            doc="length in seconds (Research API: video_duration)",
             min_value=0,
         ),
         _c("description", STR, doc="caption (Research API: video_description)"),
-        _c("hashtags", STRLIST, doc="lower-case names without # (Research API: hashtag_names)"),
+        _c(
+            "hashtags",
+            STRLIST,
+            doc="lower-case names without # (Research API: hashtag_names)",
+            norm="tag",
+        ),
         _c("sound_id", STR, doc="sound / music id (Research API: music_id)"),
         _c("effect_ids", STRLIST, doc="Research API: effect_ids"),
         _c("mentions", STRLIST, doc="mentioned accounts (Research API: video_mention_list)"),
-        _c("region", STR, doc="upper-case ISO country code (Research API: region_code)"),
+        _c(
+            "region",
+            STR,
+            doc="upper-case ISO country code (Research API: region_code)",
+            norm="upper",
+        ),
         _c("view_count", pa.int64(), min_value=0),
         _c("like_count", pa.int64(), min_value=0),
         _c("comment_count", pa.int64(), min_value=0),
@@ -153,7 +165,7 @@ VIDEOS = TableSpec(
 HASHTAGS = TableSpec(
     "hashtags",
     (
-        _c("name", STR, True, "lower-case name without #"),
+        _c("name", STR, True, "lower-case name without #", norm="tag"),
         _c("hashtag_id", STR),
         _c("title", STR, doc="challenge description"),
         _c("source", STR),

@@ -139,8 +139,13 @@ def load(
                 summary.sources.append(batch.source)
             ts = summary.tables.setdefault(batch.table, TableSummary(batch.table))
             record(batch.rejects)
-            ts.rows_rejected += len({r.line for r in batch.rejects})
-            ts.rows_read += len({r.line for r in batch.rejects})
+            reader_rejected = (
+                batch.rejected_rows
+                if batch.rejected_rows is not None
+                else len({r.line for r in batch.rejects})
+            )
+            ts.rows_rejected += reader_rejected
+            ts.rows_read += reader_rejected
             if batch.data.num_rows == 0:
                 continue
             v = validate_batch(batch.data, TABLES[batch.table], source=batch.source)

@@ -40,6 +40,9 @@ class RawBatch:
     rejects: list[Reject] = field(default_factory=list)
     #: maps record numbers to physical lines lazily (CSV with multi-line fields)
     line_mapper: object | None = None
+    #: rows behind ``rejects`` (a reader may reject several records on one line);
+    #: None means one row per distinct rejected line
+    rejected_rows: int | None = None
 
 
 def detect_format(path: str | Path) -> str:
@@ -47,7 +50,9 @@ def detect_format(path: str | Path) -> str:
     for suffix in (".gz", ".zst", ".bz2"):
         if name.endswith(suffix):
             name = name[: -len(suffix)]
-    if name.endswith((".jsonl", ".ndjson", ".json")):
+    if name.endswith(".json"):
+        return _sniff_json(Path(path))
+    if name.endswith((".jsonl", ".ndjson")):
         return "jsonl"
     if name.endswith(".csv"):
         return "csv"
@@ -61,6 +66,18 @@ def detect_format(path: str | Path) -> str:
         + ")",
         source=str(path),
     )
+
+
+def _sniff_json(path: Path) -> str:
+    """A ``.json`` file: a Research API page or list (``{"data": …}`` / ``[…]``) or JSON lines."""
+    try:
+        with _open_bytes(path) as fh:
+            head = fh.read(4096).decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    except OSError:
+        return "jsonl"
+    if head.startswith("[") or (head.startswith("{") and head[1:].lstrip().startswith('"data"')):
+        return "research-api"
+    return "jsonl"
 
 
 def detect_table(path: str | Path) -> str:
@@ -346,8 +363,12 @@ def read_file(
     *,
     format: str | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
+    **options: object,
 ) -> Iterator[RawBatch]:
-    """Read any supported file as raw batches (format and table guessed from the name)."""
+    """Read any supported file as raw batches (format and table guessed from the name).
+
+    *options* go to the format's reader (e.g. ``username=`` for Research API user info).
+    """
     _check_path(path)
     fmt = format or detect_format(path)
     if fmt not in FORMATS:
@@ -355,7 +376,11 @@ def read_file(
     if fmt == "research-api":
         from .research_api import read_research_api
 
-        return read_research_api(path, table, batch_rows=batch_rows)
+        return read_research_api(path, table, batch_rows=batch_rows, **options)  # type: ignore[arg-type]
+    if options:
+        raise InputError(
+            f"options {sorted(options)} apply only to research-api files", field="options"
+        )
     name = table or detect_table(path)
     if name not in TABLES:
         raise InputError(f"unknown table {name!r}; one of {', '.join(TABLES)}", field="table")

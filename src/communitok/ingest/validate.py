@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from ..core.errors import InputError
 from ..core.schema import Column, TableSpec
+from ..core.text import normalize_tag
 from ..core.timeutil import parse_timestamp
 
 _INT_RE = r"^\s*[-+]?\d+(\.0*)?\s*$"
@@ -28,10 +29,6 @@ _MS, _US = 10**11, 10**14
 _TS = pa.timestamp("us", tz="UTC")
 #: lines column readers attach to raw batches
 LINE = "_line"
-#: ISO country codes are stored upper-case
-_UPPER = frozenset({"region"})
-#: list columns normalised as hashtags (lower-case, no leading '#')
-_TAGS = frozenset({"hashtags"})
 
 
 @dataclass(frozen=True)
@@ -89,14 +86,16 @@ def _validate_text(arr: pa.Array, col: Column) -> _Col:
         bad = ~_null_mask(arr)
         return _Col(pa.nulls(len(arr), pa.string()), bad, "expected text, got a nested value")
     s = _strings(arr)
-    if col.name.endswith("_id") or col.name in {"viewer_id", "name"}:
+    if col.name.endswith("_id") or col.norm:
         s = pc.utf8_trim_whitespace(s)
         s = pc.if_else(pc.equal(s, ""), pa.scalar(None, pa.string()), s)
-    if col.name in _UPPER:
-        s = pc.utf8_upper(pc.utf8_trim_whitespace(s))
-        s = pc.if_else(pc.equal(s, ""), pa.scalar(None, pa.string()), s)
-    if col.name == "name":  # hashtag names
-        s = pc.utf8_lower(pc.utf8_ltrim(s, characters="#"))
+    if col.norm == "upper":
+        s = pc.utf8_upper(s)
+    elif col.norm == "tag":
+        s = pa.array(
+            [None if v is None else normalize_tag(v) or None for v in s.to_pylist()],
+            type=pa.string(),
+        )
     bad = np.zeros(len(s), dtype=bool)
     reason: str | np.ndarray = ""
     if col.choices:
@@ -114,14 +113,21 @@ def _validate_numeric(arr: pa.Array, col: Column) -> _Col:
         s = pc.if_else(pc.equal(s, ""), pa.scalar(None, pa.string()), s)
         pattern = _INT_RE if pa.types.is_integer(target) else _FLOAT_RE
         ok = pc.fill_null(pc.match_substring_regex(s, pattern), True)
-        ok_np = np.asarray(ok.to_numpy(zero_copy_only=False), dtype=bool)
+        ok_np = np.asarray(ok.to_numpy(zero_copy_only=False), dtype=bool).copy()
         clean = pc.if_else(ok, s, pa.scalar(None, pa.string()))
         if pa.types.is_integer(target):
-            values = (
-                clean.cast(pa.float64()).cast(target)
-                if clean.null_count < n
-                else pa.nulls(n, target)
-            )
+            digits = pc.replace_substring_regex(clean, r"\.0*$", "")
+            try:
+                values = digits.cast(target)
+            except (pa.ArrowInvalid, OverflowError):  # out of range somewhere: per element
+                parsed: list[int | None] = []
+                for i, v in enumerate(digits.to_pylist()):
+                    x = None if v is None else int(v)
+                    if x is not None and not -(2**63) <= x < 2**63:
+                        ok_np[i] = False
+                        x = None
+                    parsed.append(x)
+                values = pa.array(parsed, type=target)
         else:
             values = clean.cast(target)
         bad = ~ok_np
@@ -140,13 +146,13 @@ def _validate_numeric(arr: pa.Array, col: Column) -> _Col:
             bad = nonfinite.copy()
             if pa.types.is_integer(target):
                 frac = np.where(np.isfinite(fnp), fnp - np.floor(np.nan_to_num(fnp)), 0.0)
-                bad |= frac != 0
+                bad |= (frac != 0) | (np.abs(np.nan_to_num(fnp)) >= 2.0**63)
             safe = pc.if_else(pa.array(bad), pa.scalar(None, pa.float64()), f)
             values = safe.cast(target, safe=False)
             reason = np.where(
                 bad,
                 "not a finite number"
-                + (" / not an integer" if pa.types.is_integer(target) else ""),
+                + (" / not an integer in range" if pa.types.is_integer(target) else ""),
                 "",
             )
         else:
@@ -263,10 +269,6 @@ def _validate_ts(arr: pa.Array, col: Column) -> _Col:
     return _Col(values, bad, "not epoch seconds or ISO 8601")
 
 
-def _norm_tag(t: str) -> str:
-    return t.strip().lstrip("#").strip().lower()
-
-
 def _parse_list_text(v: str) -> list[str] | None:
     v = v.strip()
     if not v:
@@ -296,10 +298,10 @@ def _validate_list(arr: pa.Array, col: Column) -> _Col:
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 return _Col(pa.nulls(n, col.type), ~_null_mask(arr), "list items must be text")
         values = arr.cast(col.type)
-        if col.name in _TAGS:
+        if col.norm == "tag":
             py = values.to_pylist()
             values = pa.array(
-                [None if x is None else [t for t in map(_norm_tag, x) if t] for x in py],
+                [None if x is None else [t for t in map(normalize_tag, x) if t] for x in py],
                 type=col.type,
             )
         return _Col(values, np.zeros(n, dtype=bool), "")
@@ -316,8 +318,8 @@ def _validate_list(arr: pa.Array, col: Column) -> _Col:
             bad[i] = True
             out.append(None)
             continue
-        if col.name in _TAGS:
-            items = [t for t in map(_norm_tag, items) if t]
+        if col.norm == "tag":
+            items = [t for t in map(normalize_tag, items) if t]
         out.append(items)
     return _Col(pa.array(out, type=col.type), bad, "not a list (JSON array or separated text)")
 
