@@ -120,14 +120,15 @@ def simulate(
     """Write a seeded synthetic platform (tables + ground-truth bundle) to OUT."""
     from ..engine.simulation import simulate_to_folder
 
-    written = simulate_to_folder(out, size=size, seed=seed, format=format)
-    console.print(f"wrote {len(written)} files to {out}")
+    info = simulate_to_folder(out, size=size, seed=seed, format=format)
+    console.print(
+        f"wrote {sum(info.rows.values()):,} rows in {len(info.files)} tables to {out}"
+        f" (ground truth in {info.truth_dir})"
+    )
     if ingest_too:
         with _engine(store) as eng, row_progress("ingest") as progress:
             summary = eng.ingest(
-                [str(p) for p in written if p.parent == out and not p.name.startswith("truth")],
-                format=format,
-                progress=progress,
+                [str(p) for p in info.files.values()], format=None, progress=progress
             )
         console.print(ingest_table(summary))
         print_rejects(summary)
