@@ -146,6 +146,17 @@ def demo(
     run_demo(size=size, seed=seed, store=store, console=console)
 
 
+def _register_subcommands() -> None:
+    """Feature sub-commands (each a Typer app in ``communitok.cli.<feature>``)."""
+    from .trends import cascades_app, trends_app
+
+    app.add_typer(trends_app, name="trends")
+    app.add_typer(cascades_app, name="cascades")
+
+
+_register_subcommands()
+
+
 def main() -> None:
     try:
         app()

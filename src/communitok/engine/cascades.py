@@ -97,7 +97,7 @@ def build_cascades(
             store.put_result(name, tab)
         return run
 
-    return engine._run("cascades-build", params, work, fingerprint=_fingerprint(store),  # type: ignore[no-any-return]
+    return engine._run("cascades-build", params, work, fingerprint=_fingerprint(store),
                        summarize=lambda r: r.summary())  # fmt: skip
 
 
@@ -211,4 +211,4 @@ def predict_cascades(
 
     pred, _ = engine._run("cascades-predict", params, work, seed=seed, fingerprint=_fingerprint(engine.store),
                           summarize=lambda r: r[1])  # fmt: skip
-    return pred  # type: ignore[no-any-return]
+    return pred

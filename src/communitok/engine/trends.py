@@ -137,7 +137,7 @@ def detect_trends(
             store.put_result(name, tab)
         return TrendRun(metric, grain, m.n_series, bursts, lc, disc, spill, issues)
 
-    return engine._run("trends-detect", params, work, fingerprint=_fingerprint(store),  # type: ignore[no-any-return]
+    return engine._run("trends-detect", params, work, fingerprint=_fingerprint(store),
                        summarize=lambda r: r.summary())  # fmt: skip
 
 
@@ -280,12 +280,13 @@ def forecast_trends(
         pred = pred.filter(pa.array(keep, pa.bool_()))
         store.put_result("trend_forecasts", pred)
         bt = fc.backtest_.to_dict()
+        rep = fc.backtest_
         store.put_result("trend_forecast_backtest", pa.table({
-            "method": list(bt["mase_mean"]), "mase_mean": list(bt["mase_mean"].values()),
-            "mase_median": list(bt["mase_median"].values())}))  # fmt: skip
+            "method": list(rep.methods), "mase_mean": list(rep.mase_mean),
+            "mase_median": list(rep.mase_median)}))  # fmt: skip
         return ForecastRun(pred, bt, report_h)
 
-    return engine._run("trends-forecast", params, work, fingerprint=_fingerprint(store),  # type: ignore[no-any-return]
+    return engine._run("trends-forecast", params, work, fingerprint=_fingerprint(store),
                        summarize=lambda r: {"backtest": r.backtest, "holdout": r.holdout,
                                             "n_forecast_rows": r.forecasts.num_rows})  # fmt: skip
 
@@ -301,3 +302,45 @@ def _top_volume(m: SeriesMatrix, n: int, wanted: list[tuple[str | None, str, str
     want = {(i, s) for _, i, s in wanted}
     keep |= np.array([(i, s) in want for i, s in zip(items, scopes, strict=True)])
     return m.take(np.flatnonzero(keep))
+
+
+def _demo_section(eng: Engine, truth: Any, console: Any) -> None:
+    """Demo: the current Discover list and the largest co-creation cascades."""
+    from rich.table import Table
+
+    from .cascades import build_cascades
+
+    members: pa.Table | None = None
+    if not eng.store.has_result("community_members") and truth is not None:
+        members = truth.table("video_truth").select(["video_id", "community_id"])
+    run = detect_trends(eng, communities=members, now=getattr(truth, "window_end", None))
+    t = Table(
+        title=f"Discover (platform-wide; {run.bursts.num_rows} bursts in {run.n_series} series)"
+    )
+    for c in ("rank", "trend", "score", "stage", "peak"):
+        t.add_column(c)
+    top = discover_view(eng, top=10)
+    for r in top.to_pylist():
+        t.add_row(str(r["rank"]), r["trend_id"], f"{r['score']:,.1f}", r.get("stage") or "",
+                  r["peak"].strftime("%Y-%m-%d %H:%M"))  # fmt: skip
+    console.print(t)
+    if run.spillover.num_rows:
+        sp = run.spillover.slice(0, 5).to_pylist()
+        console.print("spill-overs: " + "; ".join(
+            f"{s['kind']}:{s['item']} {s['origin']}→{s['target']} (+{s['lag_hours']:.0f} h)" for s in sp))  # fmt: skip
+    casc = build_cascades(eng, communities=members)
+    c = Table(title=f"Largest co-creation cascades (of {casc.cascades.num_rows})")
+    for col in ("cascade", "size", "depth", "virality", "communities"):
+        c.add_column(col)
+    for r in casc.cascades.slice(0, 5).to_pylist():
+        c.add_row(r["cascade_id"], str(r["size"]), str(r["depth"]),
+                  f"{r['structural_virality']:.2f}", str(r["communities_reached"]))  # fmt: skip
+    console.print(c)
+
+
+try:  # register with the demo when it is available
+    from .demo import section
+
+    section("Trends and cascades")(_demo_section)
+except ImportError:  # pragma: no cover
+    pass

@@ -143,7 +143,7 @@ class SimConfig:
     @property
     def start_us(self) -> int:
         """Window start as microseconds since the Unix epoch."""
-        return int(round(self.start.timestamp() * 1_000_000))
+        return round(self.start.timestamp() * 1_000_000)
 
     @property
     def end_us(self) -> int:
@@ -238,7 +238,9 @@ def _validate(cfg: SimConfig) -> None:
         or any(isinstance(x, bool) or not isinstance(x, int | float) or x < 0 for x in mix)
         or abs(sum(mix) - 1.0) > 1e-6
     ):
-        raise InputError(f"must be 3 non-negative shares summing to 1, got {mix!r}", field="toxic_mix")
+        raise InputError(
+            f"must be 3 non-negative shares summing to 1, got {mix!r}", field="toxic_mix"
+        )
     ps = cfg.pod_size
     if (
         not isinstance(ps, tuple)

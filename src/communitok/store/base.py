@@ -107,7 +107,11 @@ class Store(Protocol):
 
     # --- analysis results ---------------------------------------------------
     def put_result(self, name: str, data: pa.Table, *, run_id: str | None = None) -> None:
-        """Replace result table *name* (e.g. ``community_members``) atomically."""
+        """Replace result table *name* (e.g. ``community_members``) atomically.
+
+        Every backend stores it as the SQL table ``result_<name>`` so analytic SQL in
+        ``query`` can join results with core tables.
+        """
         ...
 
     def has_result(self, name: str) -> bool: ...
