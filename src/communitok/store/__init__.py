@@ -21,7 +21,9 @@ def open_store(settings: Settings | None = None, *, read_only: bool = False) -> 
             memory_limit=settings.memory_limit,
         )
     if settings.backend == "postgresql":
-        raise InputError("the PostgreSQL backend is not available in this version", field="store")
+        from .postgres_store import PostgresStore
+
+        return PostgresStore(settings.store, read_only=read_only)
     raise InputError(f"unknown store {settings.store!r}", field="store")
 
 

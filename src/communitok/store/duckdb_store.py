@@ -23,6 +23,7 @@ from ..core.errors import InputError, NotFound, SchemaError, StoreError, StoreLo
 from ..core.schema import TABLES, table_spec
 from ..core.timeutil import utcnow
 from .base import RunRecord, WriteResult
+from .batchsql import matched_changed_sql, merge_in_batch_sql, upsert_sql
 from .conform import conform
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -220,13 +221,12 @@ class DuckDBStore:
         # ones. Restricting the anti-join to the batch's time range lets DuckDB's zone
         # maps skip most of the stored table (10M events load at raw speed).
         cols = ", ".join(TABLES["events"].column_names)
+        dedup = merge_in_batch_sql(TABLES["events"], "_incoming")
         lo, hi = cur.execute("SELECT min(ts), max(ts) FROM _incoming").fetchone() or (None, None)
         row = cur.execute(
             f"""
             INSERT INTO events
-            SELECT {cols} FROM (
-                SELECT DISTINCT ON (viewer_id, video_id, ts) * FROM _incoming
-            ) b ANTI JOIN (
+            SELECT {cols} FROM ({dedup}) b ANTI JOIN (
                 SELECT viewer_id, video_id, ts FROM events WHERE ts BETWEEN ? AND ?
             ) e USING (viewer_id, video_id, ts)
             """,
@@ -236,44 +236,14 @@ class DuckDBStore:
 
     @staticmethod
     def _upsert(cur: duckdb.DuckDBPyConnection, spec: Any) -> tuple[int, int]:
-        pk = list(spec.primary_key)
-        cols = spec.column_names
-        non_pk = [c for c in cols if c not in pk]
-        on = " AND ".join(f"t.{k} = b.{k}" for k in pk)
-        # Rows with the same key inside one batch merge in order, exactly as if they
-        # came in separate batches: the last non-null value of each column wins.
-        last = ", ".join(
-            f"arg_max({c}, _ord) FILTER (WHERE {c} IS NOT NULL) AS {c}" for c in non_pk
-        )
         cur.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE _dedup AS
-            SELECT {", ".join(cols)} FROM (
-                SELECT {", ".join(pk)}{", " + last if last else ""}
-                FROM (SELECT *, row_number() OVER () AS _ord FROM _incoming)
-                GROUP BY {", ".join(pk)}
-            )
-            """
+            f"CREATE OR REPLACE TEMP TABLE _dedup AS {merge_in_batch_sql(spec, '_incoming')}"
         )
-        merged = (
-            " AND ".join(f"t.{c} IS NOT DISTINCT FROM coalesce(b.{c}, t.{c})" for c in non_pk)
-            or "TRUE"
-        )
-        row = cur.execute(
-            f"""
-            SELECT count(*) AS matched, count(*) FILTER (WHERE NOT ({merged})) AS changed
-            FROM _dedup b JOIN {spec.name} t ON {on}
-            """
-        ).fetchone()
+        row = cur.execute(matched_changed_sql(spec, "_dedup", spec.name)).fetchone()
         matched, changed = (int(row[0]), int(row[1])) if row else (0, 0)
         total = cur.execute("SELECT count(*) FROM _dedup").fetchone()
         n_new = int(total[0]) - matched if total else 0
-        update = ", ".join(f"{c} = coalesce(EXCLUDED.{c}, {spec.name}.{c})" for c in non_pk)
-        conflict = f"DO UPDATE SET {update}" if update else "DO NOTHING"
-        cur.execute(
-            f"INSERT INTO {spec.name} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM _dedup "
-            f"ON CONFLICT ({', '.join(pk)}) {conflict}"
-        )
+        cur.execute(upsert_sql(spec, "_dedup"))
         cur.execute("DROP TABLE _dedup")
         return n_new, changed
 

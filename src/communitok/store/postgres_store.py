@@ -1,0 +1,445 @@
+"""PostgreSQL backend (the server option): same contract as the DuckDB store.
+
+Select it with one setting: ``COMMUNITOK_STORE=postgresql://user@host/db``. Needs the
+``postgres`` extra (psycopg 3). Batches travel with COPY into a temporary table and
+merge with ``INSERT … ON CONFLICT`` in one transaction, together with the ledger row,
+so a lost connection rolls the whole batch back and the retry succeeds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC
+from importlib import resources
+from typing import Any
+
+import pyarrow as pa
+
+from ..core.errors import InputError, NotFound, SchemaError, StoreError
+from ..core.schema import TABLES, table_spec
+from ..core.timeutil import utcnow
+from .base import RunRecord, WriteResult
+from .batchsql import matched_changed_sql, merge_in_batch, upsert_sql
+from .conform import conform
+from .ddl import sql_type
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+RESULT_PREFIX = "result_"
+_TS = pa.timestamp("us", tz="UTC")
+#: PostgreSQL type oids → Arrow types (what communitok stores)
+_OIDS: dict[int, pa.DataType] = {
+    16: pa.bool_(),
+    20: pa.int64(),
+    21: pa.int64(),
+    23: pa.int64(),
+    25: pa.string(),
+    700: pa.float64(),
+    701: pa.float64(),
+    1043: pa.string(),
+    1184: _TS,
+    1114: _TS,
+    1000: pa.list_(pa.bool_()),
+    1009: pa.list_(pa.string()),
+    1015: pa.list_(pa.string()),
+    1016: pa.list_(pa.int64()),
+    1007: pa.list_(pa.int64()),
+    1022: pa.list_(pa.float64()),
+}
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    folder = resources.files("communitok.store") / "migrations" / "postgresql"
+    out = []
+    for entry in folder.iterdir():
+        m = re.match(r"^(\d{4})_(.+)\.sql$", entry.name)
+        if m:
+            out.append((int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
+    return sorted(out)
+
+
+def _placeholders(sql: str) -> str:
+    """Portable ``?`` placeholders → psycopg's ``%s`` (outside quoted literals)."""
+    out, quoted = [], False
+    for ch in sql:
+        if ch == "'":
+            quoted = not quoted
+        if ch == "?" and not quoted:
+            out.append("%s")
+        elif ch == "%" and not quoted:
+            out.append("%%")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _to_arrow(cur: Any, rows: list[tuple[Any, ...]], schema: pa.Schema | None = None) -> pa.Table:
+    names = [d.name for d in cur.description]
+    cols = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+    arrays = []
+    for i, name in enumerate(names):
+        t = schema.field(name).type if schema is not None and name in schema.names else None
+        t = t or _OIDS.get(cur.description[i].type_code)
+        values = list(cols[i])
+        if cur.description[i].type_code == 1700:  # numeric (e.g. sum of bigint)
+            integral = all(v is None or v == v.to_integral_value() for v in values)
+            t = t or (pa.int64() if integral else pa.float64())
+            values = [None if v is None else (int(v) if integral else float(v)) for v in values]
+        if t is not None and pa.types.is_timestamp(t):
+            values = [v.astimezone(UTC) if v is not None and v.tzinfo else v for v in values]
+        arrays.append(pa.array(values, type=t) if t is not None else pa.array(values))
+    return pa.table(dict(zip(names, arrays, strict=True)))
+
+
+class PostgresStore:
+    """A :class:`~communitok.store.base.Store` in a PostgreSQL database."""
+
+    backend = "postgresql"
+
+    def __init__(self, dsn: str, *, migrate: bool = True, read_only: bool = False) -> None:
+        try:
+            import psycopg
+        except ImportError:  # pragma: no cover - depends on the extra
+            raise StoreError(
+                "the PostgreSQL backend needs the extra: pip install 'communitok[postgres]'"
+            ) from None
+        self._psycopg = psycopg
+        self.dsn = dsn
+        try:
+            self._conn = psycopg.connect(dsn, autocommit=True)
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot connect to {self._safe_dsn()}: {exc}".strip()) from None
+        self.read_only = read_only
+        self._lock = threading.RLock()
+        self._closed = False
+        if migrate and not read_only:
+            self.migrate()
+        elif self.schema_version() > (_migrations()[-1][0] if _migrations() else 0):
+            raise SchemaError("store schema is newer than this communitok; upgrade communitok")
+
+    def _safe_dsn(self) -> str:
+        return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", self.dsn)
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({self._safe_dsn()!r})"
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._conn.close()
+
+    def _exec(
+        self, sql: str, params: Sequence[Any] | None = None
+    ) -> tuple[Any, list[tuple[Any, ...]]]:
+        if self._closed:
+            raise StoreError("store is closed")
+        with self._lock:
+            cur = self._conn.cursor()
+            try:
+                cur.execute(_placeholders(sql), list(params or []))
+                rows = cur.fetchall() if cur.description else []
+            except self._psycopg.Error as exc:
+                raise StoreError(f"query failed: {exc}".strip()) from exc
+            return cur, rows
+
+    # --- schema ---------------------------------------------------------------
+    def schema_version(self) -> int:
+        _, rows = self._exec("SELECT to_regclass('schema_migrations') IS NOT NULL")
+        if not rows[0][0]:
+            return 0
+        _, rows = self._exec("SELECT coalesce(max(version), 0) FROM schema_migrations")
+        return int(rows[0][0])
+
+    def migrate(self) -> list[int]:
+        if self.read_only:
+            raise StoreError("store is read-only")
+        with self._lock:
+            self._exec(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                "name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+            )
+            current = self.schema_version()
+            migs = _migrations()
+            if migs and current > migs[-1][0]:
+                raise SchemaError(f"store schema v{current} is newer than this communitok")
+            applied = []
+            for version, name, sql in migs:
+                if version <= current:
+                    continue
+                try:
+                    with self._conn.transaction():
+                        self._conn.execute(sql)
+                        self._conn.execute(
+                            "INSERT INTO schema_migrations VALUES (%s, %s, %s)",
+                            [version, name, utcnow()],
+                        )
+                except self._psycopg.Error as exc:
+                    raise SchemaError(f"migration {version:04d}_{name} failed: {exc}") from exc
+                applied.append(version)
+            return applied
+
+    # --- writes ---------------------------------------------------------------
+    def has_batch(self, batch_id: str) -> bool:
+        _, rows = self._exec("SELECT count(*) FROM ingest_batches WHERE batch_id = ?", [batch_id])
+        return bool(rows[0][0])
+
+    def _copy_into(self, cur: Any, temp: str, table: pa.Table) -> None:
+        cols = table.column_names
+        with cur.copy(f"COPY {temp} ({', '.join(cols)}) FROM STDIN") as copy:
+            for row in zip(*(table.column(c).to_pylist() for c in cols), strict=True):
+                copy.write_row(row)
+
+    def write(self, table: str, data: pa.Table, *, batch_id: str | None = None) -> WriteResult:
+        if self.read_only:
+            raise StoreError("store is read-only")
+        spec = table_spec(table)
+        batch = conform(data, spec)
+        n = batch.num_rows
+        with self._lock:
+            if batch_id is not None and self.has_batch(batch_id):
+                return WriteResult(table, n, 0, 0, n, skipped_batch=True, batch_id=batch_id)
+            if n == 0:
+                return WriteResult(table, 0, 0, 0, 0, batch_id=batch_id)
+            merged = merge_in_batch(spec, batch)
+            try:
+                with self._conn.transaction():
+                    cur = self._conn.cursor()
+                    cur.execute(f"CREATE TEMP TABLE _incoming (LIKE {table}) ON COMMIT DROP")
+                    self._copy_into(cur, "_incoming", merged)
+                    if table == "events":
+                        cols = ", ".join(spec.column_names)
+                        cur.execute(
+                            f"INSERT INTO events ({cols}) SELECT {cols} FROM _incoming "
+                            "ON CONFLICT (viewer_id, video_id, ts) DO NOTHING"
+                        )
+                        inserted, updated = cur.rowcount, 0
+                    else:
+                        cur.execute(matched_changed_sql(spec, "_incoming", table))
+                        row = cur.fetchone()
+                        matched, updated = (row[0], row[1]) if row else (0, 0)
+                        inserted = merged.num_rows - int(matched)
+                        cur.execute(upsert_sql(spec, "_incoming"))
+                    if batch_id is not None:
+                        cur.execute(
+                            "INSERT INTO ingest_batches VALUES (%s, %s, %s, %s)",
+                            [batch_id, table, n, utcnow()],
+                        )
+            except self._psycopg.Error as exc:
+                raise StoreError(
+                    f"write to {table} failed, batch rolled back: {exc}".strip()
+                ) from exc
+        return WriteResult(
+            table,
+            n,
+            int(inserted),
+            int(updated),
+            n - int(inserted) - int(updated),
+            batch_id=batch_id,
+        )
+
+    # --- reads ----------------------------------------------------------------
+    def _resolve(self, table: str) -> str:
+        if table in TABLES:
+            return table
+        if not _NAME.match(table):
+            raise InputError(f"invalid table name {table!r}", field="table")
+        if self.has_result(table):
+            return RESULT_PREFIX + table
+        raise NotFound(f"no table or result named {table!r}")
+
+    def _columns_sql(self, physical: str, columns: Sequence[str] | None) -> str:
+        if columns is None:
+            return "*"
+        _, rows = self._exec(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = ? AND table_schema = current_schema()",
+            [physical],
+        )
+        known = {r[0] for r in rows}
+        bad = [c for c in columns if c not in known]
+        if bad:
+            raise InputError(f"unknown columns {bad} of {physical}", field="columns")
+        return ", ".join(f'"{c}"' for c in columns)
+
+    def _schema_of(self, table: str) -> pa.Schema | None:
+        return TABLES[table].schema if table in TABLES else None
+
+    def read(
+        self,
+        table: str,
+        columns: Sequence[str] | None = None,
+        *,
+        filters: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+    ) -> pa.Table:
+        physical = self._resolve(table)
+        sql = f"SELECT {self._columns_sql(physical, columns)} FROM {physical}"
+        params: list[Any] = []
+        if filters:
+            self._columns_sql(physical, list(filters))
+            conds = []
+            for col, val in filters.items():
+                if isinstance(val, list | tuple | set):
+                    conds.append(f'"{col}" = ANY(?)')
+                    params.append(list(val))
+                else:
+                    conds.append(f'"{col}" = ?')
+                    params.append(val)
+            sql += " WHERE " + " AND ".join(conds)
+        if limit is not None:
+            if limit < 0:
+                raise InputError("must be >= 0", field="limit")
+            sql += f" LIMIT {int(limit)}"
+        cur, rows = self._exec(sql, params)
+        return _to_arrow(cur, rows, self._schema_of(table))
+
+    def iter_batches(
+        self, table: str, columns: Sequence[str] | None = None, *, batch_rows: int = 100_000
+    ) -> Iterator[pa.RecordBatch]:
+        if batch_rows < 1:
+            raise InputError("must be >= 1", field="batch_rows")
+        physical = self._resolve(table)
+        schema = self._schema_of(table)
+        with self._lock, self._conn.transaction():
+            cur = self._conn.cursor(name=f"it_{uuid.uuid4().hex[:8]}")
+            cur.execute(f"SELECT {self._columns_sql(physical, columns)} FROM {physical}")
+            while rows := cur.fetchmany(batch_rows):
+                yield from _to_arrow(cur, rows, schema).to_batches()
+            cur.close()
+
+    def count(self, table: str) -> int:
+        _, rows = self._exec(f"SELECT count(*) FROM {self._resolve(table)}")
+        return int(rows[0][0])
+
+    def counts(self) -> dict[str, int]:
+        return {name: self.count(name) for name in TABLES}
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        cur, rows = self._exec(sql, params)
+        return _to_arrow(cur, rows)
+
+    # --- results --------------------------------------------------------------
+    def put_result(self, name: str, data: pa.Table, *, run_id: str | None = None) -> None:
+        if not _NAME.match(name) or name in TABLES:
+            raise InputError(f"invalid result name {name!r}", field="name")
+        if not isinstance(data, pa.Table):
+            raise InputError("must be a pyarrow.Table", field="data")
+        cols = []
+        for f in data.schema:
+            t = f.type
+            if pa.types.is_integer(t):
+                t = pa.int64()
+            elif pa.types.is_floating(t):
+                t = pa.float64()
+            elif pa.types.is_dictionary(t) or pa.types.is_large_string(t):
+                t = pa.string()
+            try:
+                cols.append(f'"{f.name}" {sql_type(t, "postgresql")}')
+            except SchemaError:
+                raise InputError(
+                    f"result column {f.name!r} has unsupported type {f.type}", field="data"
+                ) from None
+        physical = RESULT_PREFIX + name
+        try:
+            with self._lock, self._conn.transaction():
+                cur = self._conn.cursor()
+                cur.execute(f"DROP TABLE IF EXISTS {physical}")
+                cur.execute(f"CREATE TABLE {physical} ({', '.join(cols)})")
+                if data.num_rows:
+                    self._copy_into(
+                        cur, physical, data.rename_columns([f'"{c}"' for c in data.column_names])
+                    )
+                cur.execute(
+                    "INSERT INTO results_index VALUES (%s, %s, %s, %s) ON CONFLICT (name) DO UPDATE "
+                    "SET run_id = EXCLUDED.run_id, rows = EXCLUDED.rows, updated_at = EXCLUDED.updated_at",
+                    [name, run_id, data.num_rows, utcnow()],
+                )
+        except self._psycopg.Error as exc:
+            raise StoreError(f"storing result {name} failed: {exc}".strip()) from exc
+
+    def has_result(self, name: str) -> bool:
+        _, rows = self._exec("SELECT count(*) FROM results_index WHERE name = ?", [name])
+        return bool(rows[0][0])
+
+    def result_names(self) -> list[str]:
+        _, rows = self._exec("SELECT name FROM results_index ORDER BY name")
+        return [r[0] for r in rows]
+
+    # --- runs -----------------------------------------------------------------
+    def start_run(
+        self,
+        kind: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        seed: int | None = None,
+        input_fingerprint: str | None = None,
+    ) -> str:
+        if not kind:
+            raise InputError("must not be empty", field="kind")
+        run_id = uuid.uuid4().hex[:16]
+        self._exec(
+            "INSERT INTO runs VALUES (?, ?, 'running', ?, ?, ?, ?, NULL, NULL)",
+            [
+                run_id,
+                kind,
+                json.dumps(dict(params or {}), default=str),
+                seed,
+                input_fingerprint,
+                utcnow(),
+            ],
+        )
+        return run_id
+
+    def finish_run(
+        self, run_id: str, status: str = "ok", summary: Mapping[str, Any] | None = None
+    ) -> RunRecord:
+        if status not in {"ok", "failed", "cancelled"}:
+            raise InputError("must be ok, failed or cancelled", field="status")
+        cur, _ = self._exec(
+            "UPDATE runs SET status = ?, finished_at = ?, summary = ? WHERE run_id = ?",
+            [status, utcnow(), json.dumps(dict(summary or {}), default=str), run_id],
+        )
+        if cur.rowcount == 0:
+            raise NotFound(f"no run {run_id!r}")
+        return self.runs(limit=1, run_id=run_id)[0]
+
+    def runs(
+        self, limit: int = 20, kind: str | None = None, run_id: str | None = None
+    ) -> list[RunRecord]:
+        if limit < 1:
+            raise InputError("must be >= 1", field="limit")
+        sql = "SELECT run_id, kind, status, params, seed, input_fingerprint, started_at, finished_at, summary FROM runs"
+        conds, params = [], []
+        if kind:
+            conds.append("kind = ?")
+            params.append(kind)
+        if run_id:
+            conds.append("run_id = ?")
+            params.append(run_id)
+        if conds:
+            sql += " WHERE " + " AND ".join(conds)
+        sql += f" ORDER BY started_at DESC LIMIT {int(limit)}"
+        _, rows = self._exec(sql, params)
+        return [
+            RunRecord(
+                run_id=r[0],
+                kind=r[1],
+                status=r[2],
+                params=json.loads(r[3]) if r[3] else {},
+                seed=r[4],
+                input_fingerprint=r[5],
+                started_at=r[6],
+                finished_at=r[7],
+                summary=json.loads(r[8]) if r[8] else {},
+            )
+            for r in rows
+        ]
