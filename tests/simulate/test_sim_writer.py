@@ -128,7 +128,7 @@ def test_jsonl_escapes_awkward_text() -> None:
     t = pa.table(
         {"s": ['a "quoted"\\ word\nnew\tline\r', None, "emoji 😂 中文"], "l": [['x"y'], [], None]}
     )
-    lines = to_jsonl(t).decode().splitlines()
+    lines = to_jsonl(t).to_pybytes().decode().splitlines()
     assert [json.loads(x) for x in lines] == [
         {"s": 'a "quoted"\\ word\nnew\tline\r', "l": ['x"y']},
         {"s": None, "l": []},

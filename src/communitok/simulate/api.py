@@ -110,13 +110,10 @@ def iter_tables(config: SimConfig | str | None = None) -> TableStream:
     ids = make_id_arrays(w, v.n)
     content = build_content(w, v, bursts, campaigns, ids.creators, ids.effects)
     model = EventModel(w, v, content, campaigns, ids.viewers, ids.videos)
-    comments, labels = build_comments(model, ids.creators, ids.viewers, ids.videos)
+    comments, labels, per_video = build_comments(model, ids.creators, ids.viewers, ids.videos)
     follows, followers, following = build_follows(model, ids.creators, ids.viewers)
     counts = model.expected_counts(
         np.random.default_rng(derive_seed(cfg.seed, "simulate", "counts"))
-    )
-    per_video = np.bincount(_index_of(comments.column("video_id")), minlength=v.n).astype(
-        np.float64
     )
     sids = sound_ids(content.n_fixed_sounds + content.original_creator.size)
     static = {
@@ -144,16 +141,6 @@ def iter_tables(config: SimConfig | str | None = None) -> TableStream:
         labels,
     )
     return TableStream(cfg, truth, static, model)
-
-
-def _index_of(video_ids: pa.ChunkedArray) -> np.ndarray:
-    """Row index of ``v000123``-style ids (they are assigned in row order)."""
-    arr = video_ids.combine_chunks() if isinstance(video_ids, pa.ChunkedArray) else video_ids
-    if len(arr) == 0:
-        return np.zeros(0, np.int64)
-    import pyarrow.compute as pc
-
-    return np.asarray(pc.cast(pc.utf8_slice_codeunits(arr, 1), pa.int64()))
 
 
 def simulate(config: SimConfig | str | None = None) -> SimResult:

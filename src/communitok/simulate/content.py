@@ -124,6 +124,7 @@ def build_content(
             use = v.burst == i
             sound[use] = b.sound
             original &= ~use
+            inherit &= ~use  # burst videos keep the burst sound (their children reuse it)
     orig_idx = np.flatnonzero(original)
     sound[orig_idx] = n_fixed + np.arange(orig_idx.size)
     for _ in range(int(v.depth.max(initial=0))):

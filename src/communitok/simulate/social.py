@@ -103,8 +103,9 @@ def _texts(
 
 def build_comments(
     m: EventModel, creator_ids: pa.Array, viewer_ids: pa.Array, video_ids: pa.Array
-) -> tuple[pa.Table, np.ndarray]:
-    """The comments table and each comment's label index into :data:`LABELS`."""
+) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+    """The comments table, each comment's label (index into :data:`LABELS`) and the
+    number of comments per video."""
     w, v, cfg = m.w, m.v, m.w.cfg
     rng = np.random.default_rng(derive_seed(cfg.seed, "simulate", "comments"))
     pv, pu, pt = m.pod_comments or (np.zeros(0, np.int64),) * 3
@@ -173,7 +174,7 @@ def build_comments(
         schema=COMMENTS.schema,
     )
     labels = np.where(cat == 4, 0, cat)
-    return table, labels
+    return table, labels, np.bincount(vid, minlength=v.n)
 
 
 def build_follows(

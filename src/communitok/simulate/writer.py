@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -52,6 +53,8 @@ class DatasetInfo:
 
 
 def _escape(arr: pa.Array) -> pa.Array:
+    if not pc.any(pc.match_substring_regex(arr, r'["\\\n\r\t]')).as_py():
+        return arr  # ids and most text need no escaping: skip five passes
     for a, b in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
         arr = pc.replace_substring(arr, a, b)
     return arr
@@ -79,10 +82,14 @@ def _escape_list(arr: pa.Array) -> pa.Array:
     return pa.ListArray.from_arrays(offsets, flat, mask=arr.is_null())
 
 
-def to_jsonl(table: pa.Table) -> bytes:
-    """Vectorised JSON Lines (UTF-8) of *table*: string, bool, number, timestamp, list<string>."""
+def to_jsonl(table: pa.Table) -> pa.Buffer:
+    """Vectorised JSON Lines (UTF-8 bytes, one object per row) of *table*.
+
+    Handles string, bool, number, timestamp and list<string> columns; returns an Arrow
+    buffer (bytes-like: write it to a binary file, or ``.to_pybytes()``).
+    """
     if table.num_rows == 0:
-        return b""
+        return pa.py_buffer(b"")
     pieces: list[Any] = []
     for i, name in enumerate(table.column_names):
         col = table.column(name).combine_chunks()
@@ -94,7 +101,7 @@ def to_jsonl(table: pa.Table) -> bytes:
         lines = lines.combine_chunks()
     _, offsets, data = lines.buffers()
     off = np.frombuffer(offsets, np.int32)[lines.offset : lines.offset + len(lines) + 1]
-    return data.to_pybytes()[off[0] : off[-1]]
+    return data.slice(int(off[0]), int(off[-1] - off[0]))
 
 
 def to_csv_table(table: pa.Table) -> pa.Table:
@@ -171,14 +178,28 @@ def write_dataset(
     totals = stream.rows
     written: dict[str, int] = {}
     writers: dict[str, _Writer] = {}
+
+    def done(job: tuple[str, int, Future[None]]) -> None:
+        name, rows, future = job
+        future.result()
+        written[name] = written.get(name, 0) + rows
+        if progress is not None:
+            progress(name, written[name], totals[name])
+
+    # one writer thread: the next batch is generated while the previous one is written
+    # (at most two batches in memory)
+    pending: tuple[str, int, Future[None]] | None = None
     try:
-        for name, batch in stream:
-            if name not in writers:
-                writers[name] = _Writer(files[name], format, batch.schema)
-            writers[name].write(batch)
-            written[name] = written.get(name, 0) + batch.num_rows
-            if progress is not None:
-                progress(name, written[name], totals[name])
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            for name, batch in stream:
+                if pending is not None:
+                    done(pending)
+                    pending = None
+                if name not in writers:
+                    writers[name] = _Writer(files[name], format, batch.schema)
+                pending = (name, batch.num_rows, pool.submit(writers[name].write, batch))
+            if pending is not None:
+                done(pending)
     finally:
         for wr in writers.values():
             wr.close()
