@@ -33,7 +33,9 @@ def test_ingest_then_status(tmp_path: Path) -> None:
 
 
 def test_errors_are_one_line_with_exit_codes(tmp_path: Path) -> None:
-    r = run("ingest", str(tmp_path / "nope.csv"), "--store", str(tmp_path / "s.duckdb"), cwd=tmp_path)
+    r = run(
+        "ingest", str(tmp_path / "nope.csv"), "--store", str(tmp_path / "s.duckdb"), cwd=tmp_path
+    )
     assert r.returncode == 2
     assert "file not found" in r.stderr and "Traceback" not in r.stderr
     r = run("status", "--store", str(tmp_path / "missing" / "s.duckdb"), cwd=tmp_path)

@@ -24,8 +24,12 @@ def test_settings_precedence(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("env", "field"),
-    [({"COMMUNITOK_PRIVACY_K": "zero"}, "COMMUNITOK_PRIVACY_K"), ({"COMMUNITOK_PRIVACY_K": "0"}, "privacy_k"),
-     ({"COMMUNITOK_PORT": "70000"}, "port"), ({"COMMUNITOK_BATCH_ROWS": "-1"}, "batch_rows")],
+    [
+        ({"COMMUNITOK_PRIVACY_K": "zero"}, "COMMUNITOK_PRIVACY_K"),
+        ({"COMMUNITOK_PRIVACY_K": "0"}, "privacy_k"),
+        ({"COMMUNITOK_PORT": "70000"}, "port"),
+        ({"COMMUNITOK_BATCH_ROWS": "-1"}, "batch_rows"),
+    ],
 )
 def test_settings_validation(env: dict[str, str], field: str) -> None:
     with pytest.raises(InputError) as exc:
@@ -65,7 +69,12 @@ def test_domain_types_validate() -> None:
         Video("1", "c", 0, view_count=-1)
     with pytest.raises(InputError, match="watch_time_s"):
         ViewEvent("u", "v", 0, watch_time_s=-3)
-    assert ViewEvent.from_dict({"viewer_id": "u", "video_id": "v", "ts": "2024-01-01T00:00:00Z"}).ts.year == 2024
+    assert (
+        ViewEvent.from_dict(
+            {"viewer_id": "u", "video_id": "v", "ts": "2024-01-01T00:00:00Z"}
+        ).ts.year
+        == 2024
+    )
     with pytest.raises(InputError, match="unknown fields"):
         ViewEvent.from_dict({"viewer_id": "u", "video_id": "v", "ts": 0, "colour": 1})
 
