@@ -195,3 +195,24 @@ def test_nothing_stored_is_lost_when_a_file_is_all_bad(tmp_path: Path) -> None:
             .as_py()
             == "alice"
         )
+
+
+@pytest.mark.parametrize("prefetch", [0, 1, 3])
+def test_reader_failure_mid_load_keeps_committed_batches(prefetch: int) -> None:
+    from communitok.ingest import RawBatch
+
+    def batches():
+        for i in range(3):
+            yield RawBatch(
+                "follows",
+                pa.table({"follower_id": [f"u{i}"], "followee_id": ["c"], "_line": [i + 2]}),
+                "gen",
+            )
+        raise InputError("disk vanished", source="gen")
+
+    with DuckDBStore(":memory:") as store:
+        with pytest.raises(InputError, match="disk vanished"):
+            load(store, batches(), rejects_dir=None, prefetch=prefetch)
+        assert store.count("follows") == 3
+    with pytest.raises(InputError, match="prefetch"):
+        load(store, [], prefetch=-1)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,7 +23,7 @@ from ..core.errors import InputError
 from ..core.schema import TABLES
 from ..core.timeutil import utcnow
 from .readers import RawBatch
-from .validate import Reject, validate_batch
+from .validate import Reject, Validated, validate_batch
 
 
 class Sink(Protocol):
@@ -104,6 +106,66 @@ def _fix_lines(batch: RawBatch, rejects: list[Reject]) -> list[Reject]:
     ]
 
 
+Prepared = tuple[RawBatch, "Validated | None", "str | None"]
+
+
+def _prepare(batch: RawBatch) -> Prepared:
+    if batch.table not in TABLES:
+        raise InputError(f"unknown table {batch.table!r}", source=batch.source, field="table")
+    if batch.data.num_rows == 0:
+        return batch, None, None
+    v = validate_batch(batch.data, TABLES[batch.table], source=batch.source)
+    fp = batch_fingerprint(batch.table, v.table) if v.table.num_rows else None
+    return batch, v, fp
+
+
+_DONE = object()
+
+
+def _prepared(batches: Iterable[RawBatch], prefetch: int) -> Iterator[Prepared]:
+    """Read + validate + fingerprint batches, *prefetch* ahead in a background thread."""
+    if prefetch == 0:
+        for b in batches:
+            yield _prepare(b)
+        return
+    q: queue.Queue[object] = queue.Queue(maxsize=prefetch)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for b in batches:
+                item: object = _prepare(b)
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(_DONE)
+        except BaseException as exc:  # handed to the consumer, re-raised there
+            q.put(exc)
+
+    worker = threading.Thread(target=produce, name="communitok-ingest-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                worker.join(timeout=0.1)
+
+
 def load(
     sink: Sink,
     batches: Iterable[RawBatch],
@@ -111,12 +173,17 @@ def load(
     rejects_dir: str | Path | None = "rejects",
     max_rejects_kept: int = 10_000,
     progress: Callable[[str, int], None] | None = None,
+    prefetch: int = 1,
 ) -> IngestSummary:
     """Validate and write *batches*; write a rejects report (JSONL) when rows were rejected.
 
     Good rows always land; a bad row never blocks its batch. Rejects beyond
     *max_rejects_kept* are counted and written to the report but not kept in memory.
+    Reading and validating the next *prefetch* batches overlaps with writing the current
+    one (a background thread; Arrow and the stores release the GIL); 0 disables it.
     """
+    if prefetch < 0:
+        raise InputError("must be >= 0", field="prefetch")
     if max_rejects_kept < 0:
         raise InputError("must be >= 0", field="max_rejects_kept")
     t0 = time.perf_counter()
@@ -142,11 +209,7 @@ def load(
             summary.rejects.extend(rejects[:room])
 
     try:
-        for batch in batches:
-            if batch.table not in TABLES:
-                raise InputError(
-                    f"unknown table {batch.table!r}", source=batch.source, field="table"
-                )
+        for batch, v, batch_id in _prepared(batches, prefetch):
             if batch.source not in summary.sources:
                 summary.sources.append(batch.source)
             ts = summary.tables.setdefault(batch.table, TableSummary(batch.table))
@@ -158,17 +221,14 @@ def load(
             )
             ts.rows_rejected += reader_rejected
             ts.rows_read += reader_rejected
-            if batch.data.num_rows == 0:
+            if v is None:
                 continue
-            v = validate_batch(batch.data, TABLES[batch.table], source=batch.source)
             record(_fix_lines(batch, v.rejects))
             ts.rows_read += batch.data.num_rows
             ts.rows_rejected += v.rejected_rows
             ts.rows_good += v.table.num_rows
-            if v.table.num_rows:
-                res = sink.write(
-                    batch.table, v.table, batch_id=batch_fingerprint(batch.table, v.table)
-                )
+            if batch_id is not None:
+                res = sink.write(batch.table, v.table, batch_id=batch_id)
                 ts.batches += 1
                 ts.inserted += res.inserted
                 ts.updated += res.updated

@@ -223,6 +223,12 @@ class DuckDBStore:
         cols = ", ".join(TABLES["events"].column_names)
         dedup = merge_in_batch_sql(TABLES["events"], "_incoming")
         lo, hi = cur.execute("SELECT min(ts), max(ts) FROM _incoming").fetchone() or (None, None)
+        overlap = cur.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM events WHERE ts BETWEEN ? AND ? LIMIT 1)", [lo, hi]
+        ).fetchone()
+        if not overlap or not overlap[0]:  # nothing stored in this time range: no anti-join
+            row = cur.execute(f"INSERT INTO events SELECT {cols} FROM ({dedup})").fetchone()
+            return int(row[0]) if row else 0
         row = cur.execute(
             f"""
             INSERT INTO events
