@@ -269,19 +269,31 @@ def read_csv(
     p = _check_path(path)
     _check_batch_rows(batch_rows)
     source = str(p)
-    stream = _BareCRStream(_open_bytes(p))
-    try:
-        reader = pacsv.open_csv(
-            io.BufferedReader(stream, buffer_size=1 << 20),
-            read_options=pacsv.ReadOptions(block_size=1 << 22, use_threads=True),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types=None, strings_can_be_null=True, quoted_strings_can_be_null=False
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        stream.close()
-        raise InputError(f"cannot read CSV: {exc}", source=source, line=1) from None
+    parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
+
+    def open_reader(names: list[str] | None) -> tuple[_BareCRStream, pacsv.CSVStreamingReader]:
+        stream = _BareCRStream(_open_bytes(p))
+        try:
+            reader = pacsv.open_csv(
+                io.BufferedReader(stream, buffer_size=1 << 20),
+                read_options=pacsv.ReadOptions(block_size=1 << 22, use_threads=True),
+                parse_options=parse,
+                convert_options=pacsv.ConvertOptions(
+                    # every column as text: validation does the typing (no inference)
+                    column_types=dict.fromkeys(names, pa.string()) if names else None,
+                    strings_can_be_null=True,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+        except pa.ArrowInvalid as exc:
+            stream.close()
+            raise InputError(f"cannot read CSV: {exc}", source=source, line=1) from None
+        return stream, reader
+
+    probe_stream, probe = open_reader(None)  # header only
+    header = probe.schema.names
+    probe_stream.close()
+    stream, reader = open_reader(header)
     names = reader.schema.names
     as_text = pa.schema([pa.field(n, pa.string()) for n in names])
     index = CsvLineIndex(p)
