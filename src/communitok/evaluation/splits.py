@@ -1,0 +1,52 @@
+"""Seeded splits of an interaction matrix for offline evaluation."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..core.errors import InputError
+from ..core.seeds import rng
+
+
+def leave_one_out(
+    X: sp.spmatrix,
+    *,
+    n_holdout: int = 1,
+    min_remaining: int = 1,
+    seed: int | np.random.Generator = 0,
+) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Hold out ``n_holdout`` random interactions per user who keeps at least
+    ``min_remaining`` in training: (train, holdout), both user × item."""
+    if not isinstance(n_holdout, int) or n_holdout < 1:
+        raise InputError(f"must be an integer >= 1, got {n_holdout!r}", field="n_holdout")
+    if not isinstance(min_remaining, int) or min_remaining < 0:
+        raise InputError(f"must be an integer >= 0, got {min_remaining!r}", field="min_remaining")
+    g = rng(seed)
+    X = sp.csr_matrix(X)
+    X.sort_indices()
+    hold = np.zeros(X.nnz, bool)
+    for u in range(X.shape[0]):
+        lo, hi = X.indptr[u], X.indptr[u + 1]
+        if hi - lo >= n_holdout + min_remaining:
+            hold[lo + g.choice(hi - lo, n_holdout, replace=False)] = True
+    return _split(X, hold)
+
+
+def random_split(
+    X: sp.spmatrix, *, test_share: float = 0.2, seed: int | np.random.Generator = 0
+) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Each interaction goes to the test part with probability ``test_share``."""
+    if not isinstance(test_share, int | float) or not 0 < test_share < 1:
+        raise InputError(f"must be in (0, 1), got {test_share!r}", field="test_share")
+    X = sp.csr_matrix(X)
+    return _split(X, rng(seed).random(X.nnz) < test_share)
+
+
+def _split(X: sp.csr_matrix, hold: np.ndarray) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    coo = X.tocoo()
+    order = np.lexsort((coo.col, coo.row))
+    r, c, v = coo.row[order], coo.col[order], coo.data[order]
+    train = sp.csr_matrix((v[~hold], (r[~hold], c[~hold])), shape=X.shape)
+    test = sp.csr_matrix((v[hold], (r[hold], c[hold])), shape=X.shape)
+    return train, test

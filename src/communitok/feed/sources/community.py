@@ -1,0 +1,233 @@
+"""Community sources: the viewer's communities, followed creators, and exploration.
+
+Community memberships arrive as plain tables (viewer → community weights, video →
+community weights), e.g. from the communities package or from onboarding choices.
+Exploration proposes videos from communities *adjacent* to the viewer's (co-membership
+of videos and viewers, cosine-normalised; cf. "serendipity" in Ge et al., RecSys 2010)
+and videos of new creators, so a viewer's feed does not collapse onto what it already
+knows and new creators get an audience.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+
+from ...core.errors import InputError
+from ..stages import CandidateSource, FitContext, Reason, RequestBatch, ViewerRow, sparse_row
+from .popular import _row_normalise
+
+
+def _check_nonneg(name: str, v: object) -> None:
+    if not isinstance(v, int | float) or v < 0:
+        raise InputError(f"must be >= 0, got {v!r}", field=name)
+
+
+def _quality(ctx: FitContext, half_life_days: float | None) -> np.ndarray:
+    """log(2 + popularity) × freshness: fresh and liked videos first."""
+    return (np.log(2.0 + ctx.popularity) * ctx.freshness(half_life_days)).astype(np.float32)
+
+
+def _affinity(req: RequestBatch, members: sp.csr_matrix) -> np.ndarray:
+    if not members.shape[1] or req.communities.shape[1] != members.shape[1]:
+        return np.zeros((req.n, members.shape[0]), np.float32)
+    return np.asarray((_row_normalise(req.communities) @ members.T).todense(), dtype=np.float32)
+
+
+def _top_community(viewer: ViewerRow, members: sp.csr_matrix, item: int) -> str | None:
+    cols, vals = sparse_row(members, item)
+    w = viewer.communities
+    if len(w) != members.shape[1] or not len(cols):
+        return None
+    score = w[cols] * vals
+    if not np.any(score > 0):
+        return None
+    return str(viewer.catalogue.community_ids[int(cols[int(np.argmax(score))])])
+
+
+class CommunitySource(CandidateSource):
+    """The viewer's weighted communities → their fresh and top videos."""
+
+    name: ClassVar[str] = "community"
+    reason_kind: ClassVar[str] = "community"
+
+    def __init__(self, half_life_days: float | None = 7.0) -> None:
+        if half_life_days is not None:
+            _check_nonneg("half_life_days", half_life_days)
+            if half_life_days == 0:
+                raise InputError("must be > 0", field="half_life_days")
+        self.half_life_days = half_life_days
+
+    def fit(self, ctx: FitContext) -> CommunitySource:
+        self.members_ = _row_normalise(sp.csr_matrix(ctx.catalogue.communities, dtype=np.float32))
+        self.quality_ = _quality(ctx, self.half_life_days)
+        return self
+
+    def score_all(self, req: RequestBatch) -> np.ndarray:
+        self._check_fitted("members_")
+        aff = _affinity(req, self.members_)
+        return np.where(aff > 0, aff * self.quality_[None, :], -np.inf).astype(np.float32)
+
+    def explain(self, viewer: ViewerRow, item: int) -> Reason:
+        c = _top_community(viewer, self.members_, item)
+        if c is None:
+            return Reason("community", "popular in your communities")
+        return Reason("community", f"popular in {c}", community_id=c)
+
+
+class FollowingSource(CandidateSource):
+    """Videos of creators the viewer follows, freshest first."""
+
+    name: ClassVar[str] = "following"
+    reason_kind: ClassVar[str] = "following"
+
+    def __init__(self, half_life_days: float | None = 3.0) -> None:
+        if half_life_days is not None and (
+            not isinstance(half_life_days, int | float) or half_life_days <= 0
+        ):
+            raise InputError(f"must be > 0, got {half_life_days!r}", field="half_life_days")
+        self.half_life_days = half_life_days
+
+    def fit(self, ctx: FitContext) -> FollowingSource:
+        cat = ctx.catalogue
+        self.quality_ = _quality(ctx, self.half_life_days)
+        ok = cat.creator >= 0
+        self.by_creator_ = sp.csr_matrix(
+            (np.ones(ok.sum(), np.float32), (np.flatnonzero(ok), cat.creator[ok])),
+            shape=(cat.n_videos, len(cat.creator_ids)),
+        )
+        return self
+
+    def score_all(self, req: RequestBatch) -> np.ndarray:
+        self._check_fitted("by_creator_")
+        if req.following.shape[1] != self.by_creator_.shape[1] or not self.by_creator_.shape[1]:
+            return np.full((req.n, self.by_creator_.shape[0]), -np.inf, np.float32)
+        f = np.asarray((req.following @ self.by_creator_.T).todense(), dtype=np.float32)
+        return np.where(f > 0, self.quality_[None, :], -np.inf).astype(np.float32)
+
+    def explain(self, viewer: ViewerRow, item: int) -> Reason:
+        cat = viewer.catalogue
+        c = int(cat.creator[item])
+        if c < 0:
+            return Reason("following", "from a creator you follow")
+        cid = str(cat.creator_ids[c])
+        return Reason("following", f"from {cid}, whom you follow", creator_id=cid)
+
+
+class ExplorationSource(CandidateSource):
+    """Adjacent communities and new creators.
+
+    Parameters
+    ----------
+    adjacent_weight : weight of videos from communities next to the viewer's.
+    new_creator_weight : weight of videos by new creators.
+    new_creator_days : a creator is new if their first video is younger than this...
+    new_creator_max_videos : ...or if they have at most this many videos and no more
+        than ``new_creator_max_views`` viewers in total (used when times are unknown).
+    half_life_days : freshness half-life of the quality score.
+    """
+
+    name: ClassVar[str] = "explore"
+    reason_kind: ClassVar[str] = "explore"
+
+    def __init__(
+        self,
+        adjacent_weight: float = 1.0,
+        new_creator_weight: float = 1.0,
+        new_creator_days: float = 30.0,
+        new_creator_max_videos: int = 3,
+        new_creator_max_views: int = 50,
+        half_life_days: float | None = 7.0,
+    ) -> None:
+        for name, v in (
+            ("adjacent_weight", adjacent_weight),
+            ("new_creator_weight", new_creator_weight),
+            ("new_creator_days", new_creator_days),
+        ):
+            _check_nonneg(name, v)
+        for name, v in (
+            ("new_creator_max_videos", new_creator_max_videos),
+            ("new_creator_max_views", new_creator_max_views),
+        ):
+            if not isinstance(v, int) or v < 0:
+                raise InputError(f"must be an integer >= 0, got {v!r}", field=name)
+        if half_life_days is not None and (
+            not isinstance(half_life_days, int | float) or half_life_days <= 0
+        ):
+            raise InputError(f"must be > 0, got {half_life_days!r}", field="half_life_days")
+        self.adjacent_weight = adjacent_weight
+        self.new_creator_weight = new_creator_weight
+        self.new_creator_days = new_creator_days
+        self.new_creator_max_videos = new_creator_max_videos
+        self.new_creator_max_views = new_creator_max_views
+        self.half_life_days = half_life_days
+
+    def fit(self, ctx: FitContext) -> ExplorationSource:
+        cat, it = ctx.catalogue, ctx.interactions
+        M = sp.csr_matrix(cat.communities, dtype=np.float32)
+        co = (M.T @ M).toarray()
+        if it.viewer_communities is not None and it.viewer_communities.shape[1] == M.shape[1]:
+            W = sp.csr_matrix(it.viewer_communities, dtype=np.float32)
+            co = co + (W.T @ W).toarray()
+        d = np.sqrt(np.maximum(np.diag(co), 1e-12))
+        adj = co / d[:, None] / d[None, :] if len(d) else co
+        np.fill_diagonal(adj, 0.0)
+        self.adjacency_ = adj.astype(np.float32)
+        self.members_ = _row_normalise(M)
+        self.quality_ = _quality(ctx, self.half_life_days)
+        self.new_creator_video_ = self._new_creator_videos(ctx)
+        return self
+
+    def _new_creator_videos(self, ctx: FitContext) -> np.ndarray:
+        cat = ctx.catalogue
+        n_cr = len(cat.creator_ids)
+        new = np.zeros(cat.n_videos, bool)
+        ok = cat.creator >= 0
+        if not n_cr or not ok.any():
+            return new
+        n_videos = np.bincount(cat.creator[ok], minlength=n_cr)
+        views = np.bincount(cat.creator[ok], weights=ctx.popularity[ok], minlength=n_cr)
+        is_new = (n_videos <= self.new_creator_max_videos) & (views <= self.new_creator_max_views)
+        if np.isfinite(ctx.now) and np.isfinite(cat.created_at[ok]).any():
+            first = np.full(n_cr, np.inf)
+            np.minimum.at(first, cat.creator[ok], np.nan_to_num(cat.created_at[ok], nan=np.inf))
+            is_new |= (ctx.now - first) / 86400.0 <= self.new_creator_days
+        new[ok] = is_new[cat.creator[ok]]
+        return new
+
+    def score_all(self, req: RequestBatch) -> np.ndarray:
+        self._check_fitted("adjacency_")
+        n_items = len(self.quality_)
+        s = np.zeros((req.n, n_items), np.float32)
+        if self.adjacency_.shape[0] and req.communities.shape[1] == self.adjacency_.shape[0]:
+            own = _row_normalise(req.communities).toarray().astype(np.float32)
+            adj = own @ self.adjacency_
+            adj[own > 0] = 0.0  # adjacent, not the viewer's own
+            adj_n = adj / np.maximum(adj.sum(axis=1, keepdims=True), 1e-12)
+            s += (
+                self.adjacent_weight
+                * np.asarray(self.members_ @ adj_n.T).T
+                * self.quality_[None, :]
+            )
+        s += (
+            self.new_creator_weight
+            * (self.new_creator_video_ * self.quality_)[None, :]
+            / max(float(self.quality_.max(initial=1.0)), 1e-6)
+        )
+        return np.where(s > 0, s, -np.inf).astype(np.float32)
+
+    def explain(self, viewer: ViewerRow, item: int) -> Reason:
+        cat = viewer.catalogue
+        c = int(cat.creator[item])
+        cid = str(cat.creator_ids[c]) if c >= 0 else None
+        if self.new_creator_video_[item]:
+            return Reason("new_creator", "new creator you may like", creator_id=cid)
+        cols, vals = sparse_row(self.members_, item)
+        if len(cols) and vals.max() > 0:
+            comm = str(cat.community_ids[int(cols[int(np.argmax(vals))])])
+            return Reason(
+                "explore", f"explore {comm}, close to your communities", community_id=comm
+            )
+        return Reason("explore", "something new to explore")

@@ -1,0 +1,160 @@
+"""Popularity sources: most popular (optionally recency-weighted) and trending.
+
+Trending compares a video's engagement rate in a recent window with its rate in a
+longer baseline window (a smoothed ratio, in the spirit of burst scores such as
+Kleinberg 2002, kept deliberately simple here) times its recent volume, and is
+personalised by the viewer's community weights: "trending in <community>".
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+
+from ...core.errors import InputError
+from ..stages import (
+    Candidates,
+    CandidateSource,
+    FitContext,
+    Reason,
+    RequestBatch,
+    ViewerRow,
+    check_n,
+    sparse_row,
+)
+
+
+def _check_pos(name: str, v: object, allow_none: bool = False) -> None:
+    if v is None and allow_none:
+        return
+    if not isinstance(v, int | float) or not v > 0:
+        raise InputError(f"must be > 0, got {v!r}", field=name)
+
+
+def _row_normalise(m: sp.csr_matrix) -> sp.csr_matrix:
+    s = np.asarray(m.sum(axis=1)).ravel()
+    return sp.csr_matrix(sp.diags(np.divide(1.0, s, out=np.zeros_like(s), where=s > 0)) @ m)
+
+
+class PopularSource(CandidateSource):
+    """Most-engaged videos; with ``half_life_days`` each event is decayed by its age."""
+
+    user_independent: ClassVar[bool] = True
+    name: ClassVar[str] = "popular"
+    reason_kind: ClassVar[str] = "popular"
+
+    def __init__(self, half_life_days: float | None = None) -> None:
+        _check_pos("half_life_days", half_life_days, allow_none=True)
+        self.half_life_days = half_life_days
+
+    def fit(self, ctx: FitContext) -> PopularSource:
+        pop = ctx.popularity
+        it = ctx.interactions
+        if self.half_life_days is not None and np.isfinite(ctx.now) and len(it.event_ts):
+            age = np.maximum(ctx.now - it.event_ts, 0) / 86400.0
+            w = (it.event_weight > 0) * np.exp(
+                -np.log(2) * np.nan_to_num(age) / self.half_life_days
+            )
+            pop = np.bincount(it.event_video, weights=w, minlength=ctx.catalogue.n_videos)
+        self.popularity_ = np.log1p(pop).astype(np.float32)
+        self.order_ = np.lexsort((np.arange(len(pop)), -self.popularity_))
+        return self
+
+    def score_all(self, req: RequestBatch) -> np.ndarray:
+        self._check_fitted("popularity_")
+        return np.tile(self.popularity_, (req.n, 1))
+
+    def score(self, req: RequestBatch, items: np.ndarray) -> np.ndarray:
+        self._check_fitted("popularity_")
+        s = self.popularity_[np.maximum(items, 0)].copy()
+        s[items < 0] = -np.inf
+        return s
+
+    def candidates(self, req: RequestBatch, n: int) -> Candidates:
+        """Walk the global order and skip each viewer's excluded videos (no dense matrix)."""
+        n = check_n(n)
+        self._check_fitted("order_")
+        m = min(n, len(self.order_))
+        items = np.full((req.n, m), -1, np.int64)
+        scores = np.full((req.n, m), -np.inf, np.float32)
+        for r in range(req.n):
+            ex = req.exclude.indices[req.exclude.indptr[r] : req.exclude.indptr[r + 1]]
+            head = self.order_[: m + len(ex)]
+            head = head[~np.isin(head, ex)][:m]
+            items[r, : len(head)] = head
+            scores[r, : len(head)] = self.popularity_[head]
+        return Candidates(items, scores)
+
+    def explain(self, viewer: ViewerRow, item: int) -> Reason:
+        return Reason("popular", "popular right now")
+
+
+class TrendingSource(CandidateSource):
+    """Videos whose recent engagement outpaces their baseline, weighted towards the
+    viewer's communities.
+
+    Parameters: ``window_days`` (recent window), ``baseline_days`` (comparison window
+    before it), ``smoothing`` (pseudo-count), ``community_boost`` (how much membership
+    in the viewer's communities multiplies the trend score)."""
+
+    user_independent: ClassVar[bool] = True
+    name: ClassVar[str] = "trending"
+    reason_kind: ClassVar[str] = "trending"
+
+    def __init__(
+        self,
+        window_days: float = 2.0,
+        baseline_days: float = 14.0,
+        smoothing: float = 1.0,
+        community_boost: float = 4.0,
+    ) -> None:
+        for name, v in (
+            ("window_days", window_days),
+            ("baseline_days", baseline_days),
+            ("smoothing", smoothing),
+        ):
+            _check_pos(name, v)
+        if not isinstance(community_boost, int | float) or community_boost < 0:
+            raise InputError(f"must be >= 0, got {community_boost!r}", field="community_boost")
+        self.window_days = window_days
+        self.baseline_days = baseline_days
+        self.smoothing = smoothing
+        self.community_boost = community_boost
+
+    def fit(self, ctx: FitContext) -> TrendingSource:
+        it, n = ctx.interactions, ctx.catalogue.n_videos
+        pos = it.event_weight > 0
+        if np.isfinite(ctx.now) and len(it.event_ts):
+            age = (ctx.now - it.event_ts) / 86400.0
+            recent = pos & (age >= 0) & (age <= self.window_days)
+            base = pos & (age > self.window_days) & (age <= self.window_days + self.baseline_days)
+            r = np.bincount(it.event_video[recent], minlength=n) / self.window_days
+            b = np.bincount(it.event_video[base], minlength=n) / self.baseline_days
+            trend = np.log1p(r * self.window_days) * (r + self.smoothing) / (b + self.smoothing)
+        else:
+            trend = np.log1p(ctx.popularity)
+        self.trend_ = trend.astype(np.float32)
+        self.members_ = _row_normalise(sp.csr_matrix(ctx.catalogue.communities, dtype=np.float32))
+        return self
+
+    def score_all(self, req: RequestBatch) -> np.ndarray:
+        self._check_fitted("trend_")
+        s = np.tile(self.trend_, (req.n, 1))
+        if req.communities.shape[1] == self.members_.shape[1] and self.members_.shape[1]:
+            aff = np.asarray(
+                (_row_normalise(req.communities) @ self.members_.T).todense(), dtype=np.float32
+            )
+            s *= 1.0 + self.community_boost * aff
+        s[:, self.trend_ <= 0] = -np.inf
+        return s
+
+    def explain(self, viewer: ViewerRow, item: int) -> Reason:
+        cols, vals = sparse_row(self.members_, item)
+        w = viewer.communities
+        score = w[cols] * vals if len(w) == self.members_.shape[1] else np.zeros(0)
+        if np.any(score > 0):
+            c = str(viewer.catalogue.community_ids[int(cols[int(np.argmax(score))])])
+            return Reason("trending", f"trending in {c}", community_id=c)
+        return Reason("trending", "trending now")

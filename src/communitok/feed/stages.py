@@ -1,0 +1,235 @@
+"""Stage contracts of the feed pipeline (after LensKit's component model).
+
+Ekstrand, "LensKit for Python: Next-Generation Software for Recommender Systems
+Experiments", CIKM 2020. A feed is computed by small named stages:
+
+    CandidateSource(s)  →  Scorer  →  ReRanker  →  Explainer
+
+Every stage is a :class:`Stage`: a ``name``, parameters set in ``__init__`` and
+returned by :meth:`Stage.get_params` (so a stage can be rebuilt from configuration),
+``fit`` returning ``self`` where it learns something, and learned state in trailing-
+underscore attributes. Requests travel in batches (:class:`RequestBatch`) so offline
+evaluation and online serving run the same code.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..core.errors import InputError
+from .content import ContentModel
+from .data import Catalogue, Interactions
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why one item was served: a kind, a sentence, and what it refers to."""
+
+    kind: str
+    text: str
+    video_id: str | None = None
+    community_id: str | None = None
+    creator_id: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class FitContext:
+    """What stages learn from: the catalogue, the interactions, the shared content
+    model, and the reference time ``now`` (epoch seconds; NaN when data has no time)."""
+
+    catalogue: Catalogue
+    interactions: Interactions
+    content: ContentModel
+    now: float = float("nan")
+
+    @property
+    def popularity(self) -> np.ndarray:
+        """Number of viewers with a positive interaction, per video."""
+        return np.asarray((self.interactions.matrix > 0).sum(axis=0)).ravel().astype(np.float64)
+
+    def freshness(self, half_life_days: float | None) -> np.ndarray:
+        """exp(-ln 2 · age / half-life) per video; 1 where age or time is unknown."""
+        created = self.catalogue.created_at
+        if half_life_days is None or not np.isfinite(self.now):
+            return np.ones(len(created))
+        age = np.maximum(self.now - created, 0.0) / 86400.0
+        return np.where(
+            np.isfinite(age), np.exp(-np.log(2) * np.nan_to_num(age) / half_life_days), 1.0
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class RequestBatch:
+    """What the stages know about a batch of feed requests (one row per request).
+
+    viewers : viewer index in the fitted :class:`~.data.Interactions`, -1 if unknown.
+    history : long-term plus session positives (n × n_videos, weights).
+    exclude : videos never to serve (seen, "not interested"), n × n_videos, > 0 = excluded.
+    communities : viewer → community weights (given, chosen at onboarding, or inferred).
+    following : viewer → followed creators (n × n_creators).
+    interest : short-term session interest in content space (n × d) or None.
+    now : request time, epoch seconds (NaN when unknown).
+    """
+
+    viewers: np.ndarray
+    history: sp.csr_matrix
+    exclude: sp.csr_matrix
+    communities: sp.csr_matrix
+    following: sp.csr_matrix
+    interest: np.ndarray | None = None
+    now: float = float("nan")
+
+    @property
+    def n(self) -> int:
+        return len(self.viewers)
+
+    def rows(self, idx: np.ndarray | slice) -> RequestBatch:
+        return RequestBatch(
+            viewers=self.viewers[idx],
+            history=self.history[idx],
+            exclude=self.exclude[idx],
+            communities=self.communities[idx],
+            following=self.following[idx],
+            interest=None if self.interest is None else self.interest[idx],
+            now=self.now,
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class ViewerRow:
+    """One request row as plain arrays, for explanations (no sparse indexing per item)."""
+
+    history_items: np.ndarray
+    history_weights: np.ndarray
+    communities: np.ndarray
+    catalogue: Catalogue
+
+    @classmethod
+    def of(cls, req: RequestBatch, row: int, catalogue: Catalogue) -> ViewerRow:
+        h, c = req.history, req.communities
+        lo, hi = h.indptr[row], h.indptr[row + 1]
+        comm = np.zeros(c.shape[1], np.float32)
+        clo, chi = c.indptr[row], c.indptr[row + 1]
+        comm[c.indices[clo:chi]] = c.data[clo:chi]
+        return cls(h.indices[lo:hi], h.data[lo:hi], comm, catalogue)
+
+
+def sparse_row(m: sp.csr_matrix, i: int) -> tuple[np.ndarray, np.ndarray]:
+    """(column indices, values) of row *i* of a CSR matrix, without building a matrix."""
+    lo, hi = m.indptr[i], m.indptr[i + 1]
+    return m.indices[lo:hi], m.data[lo:hi]
+
+
+@dataclass(frozen=True, eq=False)
+class Candidates:
+    """Top candidates per request: ``items`` (n × m, -1 padded) and ``scores`` (-inf padded)."""
+
+    items: np.ndarray
+    scores: np.ndarray
+
+
+class Stage:
+    """Base of every pipeline stage: a name and introspectable parameters."""
+
+    name: ClassVar[str] = "stage"
+
+    def get_params(self) -> dict[str, Any]:
+        sig = inspect.signature(type(self).__init__)
+        return {p: getattr(self, p) for p in sig.parameters if p != "self"}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    def _check_fitted(self, attr: str) -> None:
+        if not hasattr(self, attr):
+            raise InputError(f"{type(self).__name__} is not fitted; call fit() first")
+
+
+def top_n(scores: np.ndarray, n: int) -> Candidates:
+    """Best *n* columns per row of *scores* (-inf = not a candidate), best first."""
+    n_rows, n_cols = scores.shape
+    m = min(n, n_cols)
+    if m <= 0:
+        return Candidates(np.full((n_rows, 0), -1, np.int64), np.zeros((n_rows, 0), np.float32))
+    part = (
+        np.argpartition(-scores, m - 1, axis=1)[:, :m]
+        if m < n_cols
+        else np.tile(np.arange(n_cols), (n_rows, 1))
+    )
+    s = np.take_along_axis(scores, part, 1)
+    # ties broken by index, so results do not depend on argpartition internals
+    order = np.lexsort((part, -s), axis=1)
+    items = np.take_along_axis(part, order, 1).astype(np.int64)
+    s = np.take_along_axis(s, order, 1).astype(np.float32)
+    items[~np.isfinite(s)] = -1
+    s[~np.isfinite(s)] = -np.inf
+    return Candidates(items, s)
+
+
+def top_from_pairs(items: np.ndarray, scores: np.ndarray, n: int) -> Candidates:
+    """Best *n* of given (item, score) pairs per row (-inf scores dropped), best first."""
+    n_rows = items.shape[0]
+    order = (
+        np.lexsort((items, -scores), axis=1)[:, :n]
+        if items.shape[1]
+        else np.zeros((n_rows, 0), np.int64)
+    )
+    it = np.take_along_axis(items, order, 1).astype(np.int64)
+    sc = np.take_along_axis(scores, order, 1).astype(np.float32)
+    it[~np.isfinite(sc)] = -1
+    sc[~np.isfinite(sc)] = -np.inf
+    return Candidates(it, sc)
+
+
+def check_n(n: object, field: str = "n") -> int:
+    if isinstance(n, bool) or not isinstance(n, int | np.integer):
+        raise InputError(f"must be an integer, got {n!r}", field=field)
+    if n <= 0:
+        raise InputError(f"must be >= 1, got {n}", field=field)
+    return int(n)
+
+
+class CandidateSource(Stage):
+    """A stage that proposes videos for each request and scores given videos.
+
+    Subclasses implement :meth:`fit` and :meth:`score_all` (dense scores over the
+    catalogue, -inf where the source has nothing to say); sources over very large
+    catalogues override :meth:`candidates` and :meth:`score` instead.
+    """
+
+    name: ClassVar[str] = "source"
+    #: default reason kind for explanations
+    reason_kind: ClassVar[str] = "source"
+    #: True when scores do not depend on the viewer (e.g. popularity); the scorer then
+    #: sees only a bucketed rank, see :class:`~.scorer.FeatureBuilder`
+    user_independent: ClassVar[bool] = False
+
+    def fit(self, ctx: FitContext) -> CandidateSource:
+        raise NotImplementedError
+
+    def score_all(self, req: RequestBatch) -> np.ndarray:
+        raise NotImplementedError
+
+    def score(self, req: RequestBatch, items: np.ndarray) -> np.ndarray:
+        """Scores of *items* (n × m, -1 = padding → -inf)."""
+        s = self.score_all(req)
+        out = np.take_along_axis(s, np.maximum(items, 0), 1).astype(np.float32)
+        out[items < 0] = -np.inf
+        return out
+
+    def candidates(self, req: RequestBatch, n: int) -> Candidates:
+        n = check_n(n)
+        s = self.score_all(req).astype(np.float32, copy=True)
+        ex = req.exclude.tocoo()
+        s[ex.row, ex.col] = -np.inf
+        return top_n(s, n)
+
+    def explain(self, viewer: ViewerRow, item: int) -> Reason:
+        """Why *item* is proposed to *viewer* (one sentence)."""
+        return Reason(self.reason_kind, f"suggested by {self.name}")
