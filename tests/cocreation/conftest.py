@@ -8,16 +8,6 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-
-
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """``../shared/data`` beside the repository root; skip when it is absent."""
-    if not (SHARED / "stitchgraph" / "edges.tsv.gz").is_file():
-        pytest.skip(f"{SHARED}/stitchgraph not found: the real data sets sit beside the repo in CI")
-    return SHARED
-
 
 def read_tsv(path: Path, string_cols: tuple[str, ...]) -> pa.Table:
     """Tab-separated, header, quoted text with newlines; ids kept as strings."""

@@ -148,11 +148,17 @@ def demo(
 
 def _register_subcommands() -> None:
     """Feature sub-commands (each a Typer app in ``communitok.cli.<feature>``)."""
+    from .communities import app as communities_app
     from .feed import app as feed_app
+    from .insights import app as insights_app
     from .safety import app as safety_app
+    from .serve import serve
     from .trends import cascades_app, trends_app
 
+    app.add_typer(communities_app, name="communities")
     app.add_typer(feed_app, name="feed")
+    app.add_typer(insights_app, name="insights")
+    app.command()(serve)
     app.add_typer(safety_app, name="safety")
     app.add_typer(trends_app, name="trends")
     app.add_typer(cascades_app, name="cascades")

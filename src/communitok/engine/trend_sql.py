@@ -89,15 +89,16 @@ def resolve_communities(store: Store, communities: pa.Table | str | None) -> str
 
 
 def _uses_sql(kinds: tuple[str, ...]) -> str:
+    # every branch names its columns: the first branch may be any kind
     parts = []
     if "hashtag" in kinds:
         parts.append("SELECT 'hashtag' AS kind, lower(t.item) AS item, v.video_id, v.creator_id, "
                      "v.created_at FROM videos v, unnest(v.hashtags) AS t(item)")  # fmt: skip
     if "sound" in kinds:
-        parts.append("SELECT 'sound', v.sound_id, v.video_id, v.creator_id, v.created_at "
+        parts.append("SELECT 'sound' AS kind, v.sound_id AS item, v.video_id, v.creator_id, v.created_at "
                      "FROM videos v WHERE v.sound_id IS NOT NULL")  # fmt: skip
     if "effect" in kinds:
-        parts.append("SELECT 'effect', t.item, v.video_id, v.creator_id, v.created_at "
+        parts.append("SELECT 'effect' AS kind, t.item AS item, v.video_id, v.creator_id, v.created_at "
                      "FROM videos v, unnest(v.effect_ids) AS t(item)")  # fmt: skip
     if not parts:
         raise InputError(f"kinds must be among {KINDS}", field="kinds")

@@ -1,0 +1,88 @@
+"""Campaign read-out: the interval covers the planted lift, A/A stays null, abstentions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from communitok.core.errors import InputError, NotFound
+from communitok.engine import insights as ei
+from communitok.insights import campaign_lift, per_viewer_outcomes
+
+
+def _arms(sim) -> pa.Table:
+    ca = sim.truth.table("campaign_assignments")
+    ca = ca.filter(pc.equal(ca["entity_kind"], "viewer"))
+    return pa.table({"viewer_id": ca["entity_id"], "arm": ca["arm"]})
+
+
+def _target_events(sim) -> pa.Table:
+    c = sim.truth.campaigns[0]
+    vt = sim.truth.table("video_truth")
+    vids = vt.filter(pc.equal(vt["community_id"], c.target_community))["video_id"]
+    ev = sim.tables["events"]
+    ev = ev.filter(pc.is_in(ev["video_id"], vids))
+    ts = pa.timestamp("us", "UTC")
+    return ev.filter(
+        pc.and_(
+            pc.greater_equal(ev["ts"], pa.scalar(c.start, ts)),
+            pc.less(ev["ts"], pa.scalar(c.end, ts)),
+        )
+    )
+
+
+def test_interval_covers_the_planted_lift(small) -> None:
+    c = small.truth.campaigns[0]
+    out = per_viewer_outcomes(_target_events(small), _arms(small))
+    r = campaign_lift(out, n_boot=1000, seed=1)
+    assert r.status == "ok" and r.ci_low <= c.lift <= r.ci_high and r.significant
+    assert r.n_treated >= 1000 and r.n_control >= 1000
+
+
+def test_aa_split_is_not_significant(small) -> None:
+    out = per_viewer_outcomes(_target_events(small), _arms(small))
+    ctl = out.filter(pc.equal(out["arm"], "control"))
+    fake = np.where(np.random.default_rng(0).random(ctl.num_rows) < 0.5, "treated", "control")
+    r = campaign_lift(ctl.set_column(1, "arm", pa.array(fake)), n_boot=1000, seed=1)
+    assert r.status == "ok" and r.ci_low <= 0 <= r.ci_high
+
+
+def test_abstains_when_thin(tiny) -> None:
+    out = per_viewer_outcomes(_target_events(tiny), _arms(tiny))
+    r = campaign_lift(out.slice(0, 10))
+    assert r.status == "abstain" and r.lift is None and "too few" in r.reason
+
+
+def test_bad_arms(tiny) -> None:
+    with pytest.raises(InputError):
+        per_viewer_outcomes(_target_events(tiny), pa.table({"viewer_id": ["a"], "arm": ["x"]}))
+    with pytest.raises(InputError):
+        campaign_lift(per_viewer_outcomes(_target_events(tiny), _arms(tiny)), confidence=1.5)
+
+
+def test_engine_readout(store, small) -> None:
+    c = small.truth.campaigns[0]
+    rep = ei.campaign_readout(store, list(c.hashtags), arms=_arms(small), start=c.start,
+                              end=c.end, n_boot=500, k=50)  # fmt: skip
+    r = rep.readout
+    assert r.status == "ok" and r.ci_low <= c.lift <= r.ci_high
+    assert {a["arm"] for a in rep.arms.to_pylist()} == {"treated", "control"}
+    # privacy: arms under k → the read-out is withheld
+    rep = ei.campaign_readout(store, list(c.hashtags), arms=_arms(small), n_boot=100, k=10**6)
+    assert rep.readout.status == "abstain" and rep.arms.table.num_rows == 0
+    # without arms: observational comparison, flagged as such
+    rep = ei.campaign_readout(store, list(c.hashtags), n_boot=100, k=50)
+    assert rep.notes and "observational" in rep.notes[0]
+
+
+def test_engine_readout_errors(store, small) -> None:
+    c = small.truth.campaigns[0]
+    with pytest.raises(NotFound):
+        ei.campaign_readout(store, ["no_such_campaign_tag"])
+    with pytest.raises(InputError):
+        ei.campaign_readout(store, ["  "])
+    with pytest.raises(InputError, match="no events"):
+        ei.campaign_readout(store, list(c.hashtags), start=small.truth.window_end,
+                            end=small.truth.window_end.replace(year=2099))  # fmt: skip
