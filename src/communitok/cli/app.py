@@ -13,8 +13,7 @@ from typing import Annotated
 import typer
 
 from ..core.errors import CommunitokError
-from ..core.settings import load_settings
-from ..engine import open_engine
+from .options import JsonOpt, StoreOpt, engine_for
 from .render import console, err_console, ingest_table, print_json, print_rejects, row_progress
 
 app = typer.Typer(
@@ -25,23 +24,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-StoreOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--store", help="Store location (DuckDB file or postgresql://…); env COMMUNITOK_STORE."
-    ),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-
-
-def _engine(store: str | None):  # type: ignore[no-untyped-def]
-    return open_engine(load_settings(store=store))
-
 
 @app.command()
 def status(store: StoreOpt = None, json_out: JsonOpt = False, runs: int = 10) -> None:
     """What is stored: counts per table, schema version, last runs."""
-    with _engine(store) as eng:
+    with engine_for(store) as eng:
         rep = eng.status(runs=runs)
     if json_out:
         print_json(rep.to_dict())
@@ -92,7 +79,7 @@ def ingest(
     json_out: JsonOpt = False,
 ) -> None:
     """Validate and load files; bad rows go to a rejects report, good rows land."""
-    with _engine(store) as eng, row_progress("ingest") as progress:
+    with engine_for(store) as eng, row_progress("ingest") as progress:
         if dataset:
             summary = eng.ingest_dataset(dataset, paths[0], progress=progress)
         else:
@@ -126,7 +113,7 @@ def simulate(
         f" (ground truth in {info.truth_dir})"
     )
     if ingest_too:
-        with _engine(store) as eng, row_progress("ingest") as progress:
+        with engine_for(store) as eng, row_progress("ingest") as progress:
             summary = eng.ingest(
                 [str(p) for p in info.files.values()], format=None, progress=progress
             )

@@ -11,29 +11,11 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from ..core.settings import load_settings
 from ..engine import communities as eng_comm
-from ..engine import open_engine
+from .options import JsonOpt, StoreOpt, engine_for, sub_app
 from .render import console, print_json
 
-app = typer.Typer(
-    help="Detect, list and inspect communities (CommunityToks), their bridges and history.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-StoreOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--store", help="Store location (DuckDB file or postgresql://…); env COMMUNITOK_STORE."
-    ),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-
-
-def _engine(store: str | None):  # type: ignore[no-untyped-def]
-    return open_engine(load_settings(store=store))
+app = sub_app("Detect, list and inspect communities (CommunityToks), their bridges and history.")
 
 
 def _table(title: str, rows: list[dict[str, Any]], cols: list[str]) -> Table:
@@ -78,7 +60,7 @@ def detect(
     except ValueError:
         raise InputError("must be 'auto' or a number", field="resolution") from None
     cfg = CommunityConfig(seed=seed, resolution=res)
-    with _engine(store) as eng:
+    with engine_for(store) as eng:
         summary = eng_comm.detect_communities(
             eng.store, config=cfg, window_days=window_days or None
         )
@@ -119,7 +101,7 @@ def list_(
     json_out: JsonOpt = False,
 ) -> None:
     """Every detected community with its name and size."""
-    with _engine(store) as eng:
+    with engine_for(store) as eng:
         rows = eng_comm.list_communities(eng.store, limit=limit, sort=sort).to_pylist()
     if json_out:
         print_json(rows)
@@ -138,7 +120,7 @@ def show(
     json_out: JsonOpt = False,
 ) -> None:
     """One community: profile, lingo, members, bridges and history."""
-    with _engine(store) as eng:
+    with engine_for(store) as eng:
         view = eng_comm.show_community(eng.store, community_id)
     if json_out:
         print_json(view)
@@ -184,7 +166,7 @@ def bridges(
     json_out: JsonOpt = False,
 ) -> None:
     """Community pairs sharing viewers/creators/videos beyond chance, and what forms them."""
-    with _engine(store) as eng:
+    with engine_for(store) as eng:
         rows = eng_comm.list_bridges(eng.store, community_id=community_id, limit=limit).to_pylist()
     if json_out:
         print_json(rows)
@@ -216,7 +198,7 @@ def history(
     json_out: JsonOpt = False,
 ) -> None:
     """Births, deaths, growth, merges and splits of communities over time windows."""
-    with _engine(store) as eng:
+    with engine_for(store) as eng:
         hist, ev = eng_comm.community_history(eng.store, community_id=community_id)
     if json_out:
         print_json({"history": hist.to_pylist(), "events": ev.to_pylist()})

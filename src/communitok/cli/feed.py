@@ -16,8 +16,7 @@ import typer
 from rich.table import Table
 from typer.core import TyperGroup
 
-from ..core.settings import load_settings
-from ..engine import open_engine
+from .options import JsonOpt, StoreOpt, engine_for
 from .render import console, print_json
 
 
@@ -38,18 +37,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-StoreOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--store", help="Store location (DuckDB file or postgresql://…); env COMMUNITOK_STORE."
-    ),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 SeedOpt = Annotated[int | None, typer.Option(help="Seed (default: settings seed).")]
-
-
-def _engine(store: str | None):  # type: ignore[no-untyped-def]
-    return open_engine(load_settings(store=store))
 
 
 def _fmt(v: Any) -> str:
@@ -77,7 +65,7 @@ def show(
     """USER's feed, each video with why it is there (a preview: nothing is logged)."""
     from ..engine.feed import show_feed, train_feed
 
-    with _engine(store) as eng:
+    with engine_for(store) as eng:
         train_feed(eng, seed=seed)
         feed = show_feed(eng, user, k, interests=interest)
     if json_out:
@@ -112,7 +100,7 @@ def train(
     """Train the feed on the store and print what the recorded run saw."""
     from ..engine.feed import train_feed
 
-    with _engine(store) as eng:
+    with engine_for(store) as eng:
         svc = train_feed(eng, window_days=window_days, seed=seed)
     info = svc.describe()
     if json_out:
@@ -185,7 +173,7 @@ def evaluate(
             raise typer.BadParameter("only tiktok_rec is supported", param_hint="--dataset")
         rep = evaluate_tiktok_rec(data, k=k, scorer=scorer, seed=seed or 0)
     else:
-        with _engine(store) as eng:
+        with engine_for(store) as eng:
             rep = evaluate_stored(eng, k=k, test_share=test_share, test_days=test_days, seed=seed)
     if json_out:
         print_json(rep.to_dict())
@@ -213,7 +201,7 @@ def benchmark(
     from ..engine.feed import train_feed
     from ..engine.feed_eval import benchmark_feed
 
-    with _engine(store) as eng:
+    with engine_for(store) as eng:
         svc = train_feed(eng)
         res = benchmark_feed(svc, requests=requests, k=k, seed=seed)
     if out is not None:

@@ -19,23 +19,14 @@ from ..core.timeutil import parse_timestamp
 from ..engine import insights as ei
 from ..engine import open_engine
 from ..insights import Brief
+from .options import JsonOpt, StoreOpt, sub_app
 from .render import console, print_json
 
-app = typer.Typer(
-    help="Partner insights: brief → communities, ambassadors, audience overlap, campaign "
-    "read-out, content brief.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+app = sub_app(
+    "Partner insights: brief → communities, ambassadors, audience overlap, campaign "
+    "read-out, content brief."
 )
 
-StoreOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--store", help="Store location (DuckDB file or postgresql://…); env COMMUNITOK_STORE."
-    ),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 KOpt = Annotated[
     int | None, typer.Option("--k", help="Privacy threshold (default: settings.privacy_k).")
 ]

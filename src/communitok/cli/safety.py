@@ -11,34 +11,19 @@ from typing import Annotated, Any
 
 import typer
 
-from ..core.settings import load_settings
-from ..engine import open_engine
+from .options import JsonOpt, StoreOpt, engine_for, sub_app
 from .render import console, print_json
 
-app = typer.Typer(
-    help="Moderation (hate / offensive / spam), visibility labels, reports, review queue, "
-    "community safety health.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+app = sub_app(
+    "Moderation (hate / offensive / spam), visibility labels, reports, review queue, "
+    "community safety health."
 )
 
-StoreOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--store", help="Store location (DuckDB file or postgresql://…); env COMMUNITOK_STORE."
-    ),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 DataOpt = Annotated[
     Path,
     typer.Option("--data", help="Root of the shared data sets (holds moderation/davidson …)."),
 ]
 DEFAULT_DATA = Path("../shared/data")
-
-
-def _engine(store: str | None):  # type: ignore[no-untyped-def]
-    return open_engine(load_settings(store=store))
 
 
 def _fmt(v: Any) -> str:
@@ -145,7 +130,7 @@ def moderate(
     """Classify stored comments (and video captions) and log visibility decisions."""
     from ..engine.safety import classify_stored
 
-    with _engine(store) as eng:
+    with engine_for(store) as eng:
         out = [classify_stored(eng.store, item_kind="comment", reclassify=reclassify)]
         if videos:
             out.append(classify_stored(eng.store, item_kind="video", reclassify=reclassify))
@@ -171,7 +156,7 @@ def report(
     from ..core.timeutil import utcnow
     from ..engine.safety import add_reports
 
-    with _engine(store) as eng:
+    with engine_for(store) as eng:
         n = add_reports(
             eng.store,
             [
@@ -200,7 +185,7 @@ def override(
     """Set an item's visibility as a reviewer (logged; outranks the model)."""
     from ..engine.safety import override as do_override
 
-    with _engine(store) as eng:
+    with engine_for(store) as eng:
         row = do_override(eng.store, item_kind, item_id, label, reviewer_id=reviewer, reason=reason)
     if json_out:
         print_json(row)
@@ -219,7 +204,7 @@ def queue(
 
     from ..engine.safety import review_queue
 
-    with _engine(store) as eng:
+    with engine_for(store) as eng:
         q = review_queue(eng.store, limit=limit)
     rows = q.to_pylist()
     if json_out:
@@ -251,7 +236,7 @@ def health(
 
     from ..engine.safety import community_health_of
 
-    with _engine(store) as eng:
+    with engine_for(store) as eng:
         rep = community_health_of(eng.store, community, period=period)
     summary = rep.summary.to_pylist()[0]
     periods = rep.by_period.to_pylist()

@@ -13,22 +13,11 @@ import pyarrow as pa
 import typer
 from rich.table import Table
 
-from ..core.settings import load_settings
-from ..engine import open_engine
+from .options import JsonOpt, StoreOpt, engine_for, sub_app
 from .render import console, print_json
 
-trends_app = typer.Typer(help="Trending hashtags, sounds and effects: Discover, bursts, forecasts.",
-                         no_args_is_help=True)  # fmt: skip
-cascades_app = typer.Typer(help="Duet / stitch / sound-reuse cascades.", no_args_is_help=True)
-
-StoreOpt = Annotated[
-    str | None, typer.Option("--store", help="Store location; env COMMUNITOK_STORE.")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-
-
-def _engine(store: str | None):  # type: ignore[no-untyped-def]
-    return open_engine(load_settings(store=store))
+trends_app = sub_app("Trending hashtags, sounds and effects: Discover, bursts, forecasts.")
+cascades_app = sub_app("Duet / stitch / sound-reuse cascades.")
 
 
 def _rows(t: pa.Table) -> list[dict[str, Any]]:
@@ -76,7 +65,7 @@ def trends_discover(
     """What the Discover page shows: trends ranked by burst score with freshness decay."""
     from ..engine.trends import discover_view
 
-    with _engine(store) as eng:
+    with engine_for(store) as eng:
         t = discover_view(
             eng, scope=community, kind=kind, top=top, refresh=refresh, grain=grain, metric=metric
         )
@@ -99,7 +88,7 @@ def trends_show(
     """One trend: its series, bursts, lifecycle stage and spill-overs."""
     from ..engine.trends import show_trend
 
-    with _engine(store) as eng:
+    with engine_for(store) as eng:
         d = show_trend(eng, trend, grain=grain)
     if json_out:
         print_json({"trend_id": d.trend_id, "series": _rows(d.series), "bursts": _rows(d.bursts),
@@ -130,7 +119,7 @@ def trends_forecast(
     against naive and seasonal-naive."""
     from ..engine.trends import forecast_trends
 
-    with _engine(store) as eng:
+    with engine_for(store) as eng:
         r = forecast_trends(eng, trends or None, days=days, top=top)
     if json_out:
         print_json({"forecasts": _rows(r.forecasts), "backtest": r.backtest, "holdout": r.holdout})
@@ -161,7 +150,7 @@ def cascades_top(
     """The largest co-creation cascades."""
     from ..engine.cascades import build_cascades, top_cascades
 
-    with _engine(store) as eng:
+    with engine_for(store) as eng:
         if refresh:
             build_cascades(eng)
         t = top_cascades(eng, n=n, by=by, community=community)
@@ -183,7 +172,7 @@ def cascades_show(
     """One cascade: metrics and its videos by depth."""
     from ..engine.cascades import show_cascade
 
-    with _engine(store) as eng:
+    with engine_for(store) as eng:
         d = show_cascade(eng, cascade)
     if json_out:
         print_json({"metrics": _rows(d.metrics)[0] if d.metrics.num_rows else None, "nodes": _rows(d.nodes),
