@@ -7,11 +7,9 @@ with its ledger row, so a killed process never leaves a partial batch.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
-import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -19,16 +17,13 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from ..core.errors import InputError, NotFound, SchemaError, StoreError, StoreLocked
+from ..core.errors import InputError, SchemaError, StoreError, StoreLocked
 from ..core.schema import TABLES, table_spec
 from ..core.timeutil import utcnow
-from .base import RunRecord, WriteResult
+from .base import WriteResult
 from .batchsql import matched_changed_sql, merge_in_batch_sql, upsert_sql
 from .conform import conform
-
-_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-RESULT_PREFIX = "result_"
-
+from .sqlbase import NAME, RESULT_PREFIX, SqlStore
 
 _UTC = pa.timestamp("us", tz="UTC")
 
@@ -66,7 +61,7 @@ def latest_version(dialect: str = "duckdb") -> int:
     return migs[-1][0] if migs else 0
 
 
-class DuckDBStore:
+class DuckDBStore(SqlStore):
     """A :class:`~communitok.store.base.Store` in an embedded DuckDB file (or ``:memory:``)."""
 
     backend = "duckdb"
@@ -109,6 +104,16 @@ class DuckDBStore:
             raise SchemaError("store schema is newer than this communitok; upgrade communitok")
 
     # --- plumbing -------------------------------------------------------------
+    def _rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return self._cursor().execute(sql, list(params or [])).fetchall()
+            except duckdb.Error as exc:
+                raise StoreError(f"query failed: {exc}") from exc
+
+    def _table(self, sql: str, params: Sequence[Any], table: str | None) -> pa.Table:
+        return _utc(self._cursor().sql(sql, params=list(params)).to_arrow_table())
+
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         if self._closed:
             raise StoreError("store is closed")
@@ -172,14 +177,6 @@ class DuckDBStore:
             return applied
 
     # --- writes ---------------------------------------------------------------
-    def has_batch(self, batch_id: str) -> bool:
-        row = (
-            self._cursor()
-            .execute("SELECT count(*) FROM ingest_batches WHERE batch_id = ?", [batch_id])
-            .fetchone()
-        )
-        return bool(row and row[0])
-
     def write(self, table: str, data: pa.Table, *, batch_id: str | None = None) -> WriteResult:
         if self.read_only:
             raise StoreError("store is read-only")
@@ -254,60 +251,6 @@ class DuckDBStore:
         return n_new, changed
 
     # --- reads ----------------------------------------------------------------
-    def _resolve(self, table: str) -> str:
-        if table in TABLES:
-            return table
-        if not _NAME.match(table):
-            raise InputError(f"invalid table name {table!r}", field="table")
-        if self.has_result(table):
-            return RESULT_PREFIX + table
-        raise NotFound(f"no table or result named {table!r}")
-
-    def _columns_sql(self, physical: str, columns: Sequence[str] | None) -> str:
-        if columns is None:
-            return "*"
-        known = {
-            r[0]
-            for r in self._cursor()
-            .execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
-                [physical],
-            )
-            .fetchall()
-        }
-        bad = [c for c in columns if c not in known]
-        if bad:
-            raise InputError(f"unknown columns {bad} of {physical}", field="columns")
-        return ", ".join(f'"{c}"' for c in columns)
-
-    def read(
-        self,
-        table: str,
-        columns: Sequence[str] | None = None,
-        *,
-        filters: Mapping[str, Any] | None = None,
-        limit: int | None = None,
-    ) -> pa.Table:
-        physical = self._resolve(table)
-        sql = f"SELECT {self._columns_sql(physical, columns)} FROM {physical}"
-        params: list[Any] = []
-        if filters:
-            self._columns_sql(physical, list(filters))
-            conds = []
-            for col, val in filters.items():
-                if isinstance(val, list | tuple | set):
-                    conds.append(f'"{col}" IN (SELECT unnest(?))')
-                    params.append(list(val))
-                else:
-                    conds.append(f'"{col}" = ?')
-                    params.append(val)
-            sql += " WHERE " + " AND ".join(conds)
-        if limit is not None:
-            if limit < 0:
-                raise InputError("must be >= 0", field="limit")
-            sql += f" LIMIT {int(limit)}"
-        return _utc(self._cursor().sql(sql, params=params).to_arrow_table())
-
     def iter_batches(
         self, table: str, columns: Sequence[str] | None = None, *, batch_rows: int = 100_000
     ) -> Iterator[pa.RecordBatch]:
@@ -322,14 +265,6 @@ class DuckDBStore:
         for rb in reader:
             yield rb.cast(target) if target is not None else rb
 
-    def count(self, table: str) -> int:
-        physical = self._resolve(table)
-        row = self._cursor().execute(f"SELECT count(*) FROM {physical}").fetchone()
-        return int(row[0]) if row else 0
-
-    def counts(self) -> dict[str, int]:
-        return {name: self.count(name) for name in TABLES}
-
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         try:
             return _utc(self._cursor().sql(sql, params=list(params or [])).to_arrow_table())
@@ -338,7 +273,7 @@ class DuckDBStore:
 
     # --- results --------------------------------------------------------------
     def put_result(self, name: str, data: pa.Table, *, run_id: str | None = None) -> None:
-        if not _NAME.match(name) or name in TABLES:
+        if not NAME.match(name) or name in TABLES:
             raise InputError(f"invalid result name {name!r}", field="name")
         if not isinstance(data, pa.Table):
             raise InputError("must be a pyarrow.Table", field="data")
@@ -360,100 +295,3 @@ class DuckDBStore:
                 raise
             finally:
                 cur.unregister("_result")
-
-    def has_result(self, name: str) -> bool:
-        row = (
-            self._cursor()
-            .execute("SELECT count(*) FROM results_index WHERE name = ?", [name])
-            .fetchone()
-        )
-        return bool(row and row[0])
-
-    def result_names(self) -> list[str]:
-        return [
-            r[0]
-            for r in self._cursor()
-            .execute("SELECT name FROM results_index ORDER BY name")
-            .fetchall()
-        ]
-
-    # --- runs -----------------------------------------------------------------
-    def start_run(
-        self,
-        kind: str,
-        params: Mapping[str, Any] | None = None,
-        *,
-        seed: int | None = None,
-        input_fingerprint: str | None = None,
-    ) -> str:
-        if not kind:
-            raise InputError("must not be empty", field="kind")
-        run_id = uuid.uuid4().hex[:16]
-        with self._lock:
-            self._cursor().execute(
-                "INSERT INTO runs VALUES (?, ?, 'running', ?, ?, ?, ?, NULL, NULL)",
-                [
-                    run_id,
-                    kind,
-                    json.dumps(dict(params or {}), default=str),
-                    seed,
-                    input_fingerprint,
-                    utcnow(),
-                ],
-            )
-        return run_id
-
-    def finish_run(
-        self, run_id: str, status: str = "ok", summary: Mapping[str, Any] | None = None
-    ) -> RunRecord:
-        if status not in {"ok", "failed", "cancelled"}:
-            raise InputError("must be ok, failed or cancelled", field="status")
-        with self._lock:
-            cur = self._cursor()
-            row = cur.execute("SELECT count(*) FROM runs WHERE run_id = ?", [run_id]).fetchone()
-            if not row or not row[0]:
-                raise NotFound(f"no run {run_id!r}")
-            cur.execute(
-                "UPDATE runs SET status = ?, finished_at = ?, summary = ? WHERE run_id = ?",
-                [status, utcnow(), json.dumps(dict(summary or {}), default=str), run_id],
-            )
-        return self._run(run_id)
-
-    def _run(self, run_id: str) -> RunRecord:
-        rows = self.runs(limit=1, run_id=run_id)
-        if not rows:
-            raise NotFound(f"no run {run_id!r}")
-        return rows[0]
-
-    def runs(
-        self, limit: int = 20, kind: str | None = None, run_id: str | None = None
-    ) -> list[RunRecord]:
-        if limit < 1:
-            raise InputError("must be >= 1", field="limit")
-        sql = "SELECT run_id, kind, status, params, seed, input_fingerprint, started_at, finished_at, summary FROM runs"
-        conds, params = [], []
-        if kind:
-            conds.append("kind = ?")
-            params.append(kind)
-        if run_id:
-            conds.append("run_id = ?")
-            params.append(run_id)
-        if conds:
-            sql += " WHERE " + " AND ".join(conds)
-        sql += f" ORDER BY started_at DESC LIMIT {int(limit)}"
-        out = []
-        for r in self._cursor().execute(sql, params).fetchall():
-            out.append(
-                RunRecord(
-                    run_id=r[0],
-                    kind=r[1],
-                    status=r[2],
-                    params=json.loads(r[3]) if r[3] else {},
-                    seed=r[4],
-                    input_fingerprint=r[5],
-                    started_at=r[6],
-                    finished_at=r[7],
-                    summary=json.loads(r[8]) if r[8] else {},
-                )
-            )
-        return out

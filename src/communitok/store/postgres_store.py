@@ -8,27 +8,25 @@ so a lost connection rolls the whole batch back and the retry succeeds.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC
 from importlib import resources
 from typing import Any
 
 import pyarrow as pa
 
-from ..core.errors import InputError, NotFound, SchemaError, StoreError
+from ..core.errors import InputError, SchemaError, StoreError
 from ..core.schema import TABLES, table_spec
 from ..core.timeutil import utcnow
-from .base import RunRecord, WriteResult
+from .base import WriteResult
 from .batchsql import matched_changed_sql, merge_in_batch, upsert_sql
 from .conform import conform
 from .ddl import sql_type
+from .sqlbase import NAME, RESULT_PREFIX, SqlStore
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-RESULT_PREFIX = "result_"
 _TS = pa.timestamp("us", tz="UTC")
 #: PostgreSQL type oids → Arrow types (what communitok stores)
 _OIDS: dict[int, pa.DataType] = {
@@ -94,10 +92,11 @@ def _to_arrow(cur: Any, rows: list[tuple[Any, ...]], schema: pa.Schema | None = 
     return pa.table(dict(zip(names, arrays, strict=True)))
 
 
-class PostgresStore:
+class PostgresStore(SqlStore):
     """A :class:`~communitok.store.base.Store` in a PostgreSQL database."""
 
     backend = "postgresql"
+    _IN_LIST = '"{col}" = ANY(?)'
 
     def __init__(self, dsn: str, *, migrate: bool = True, read_only: bool = False) -> None:
         try:
@@ -136,6 +135,13 @@ class PostgresStore:
         if not self._closed:
             self._closed = True
             self._conn.close()
+
+    def _rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        return self._exec(sql, params)[1]
+
+    def _table(self, sql: str, params: Sequence[Any], table: str | None) -> pa.Table:
+        cur, rows = self._exec(sql, params)
+        return _to_arrow(cur, rows, self._schema_of(table) if table else None)
 
     def _exec(
         self, sql: str, params: Sequence[Any] | None = None
@@ -188,10 +194,6 @@ class PostgresStore:
             return applied
 
     # --- writes ---------------------------------------------------------------
-    def has_batch(self, batch_id: str) -> bool:
-        _, rows = self._exec("SELECT count(*) FROM ingest_batches WHERE batch_id = ?", [batch_id])
-        return bool(rows[0][0])
-
     def _copy_into(self, cur: Any, temp: str, table: pa.Table) -> None:
         cols = table.column_names
         with cur.copy(f"COPY {temp} ({', '.join(cols)}) FROM STDIN") as copy:
@@ -247,60 +249,8 @@ class PostgresStore:
         )
 
     # --- reads ----------------------------------------------------------------
-    def _resolve(self, table: str) -> str:
-        if table in TABLES:
-            return table
-        if not _NAME.match(table):
-            raise InputError(f"invalid table name {table!r}", field="table")
-        if self.has_result(table):
-            return RESULT_PREFIX + table
-        raise NotFound(f"no table or result named {table!r}")
-
-    def _columns_sql(self, physical: str, columns: Sequence[str] | None) -> str:
-        if columns is None:
-            return "*"
-        _, rows = self._exec(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_name = ? AND table_schema = current_schema()",
-            [physical],
-        )
-        known = {r[0] for r in rows}
-        bad = [c for c in columns if c not in known]
-        if bad:
-            raise InputError(f"unknown columns {bad} of {physical}", field="columns")
-        return ", ".join(f'"{c}"' for c in columns)
-
     def _schema_of(self, table: str) -> pa.Schema | None:
         return TABLES[table].schema if table in TABLES else None
-
-    def read(
-        self,
-        table: str,
-        columns: Sequence[str] | None = None,
-        *,
-        filters: Mapping[str, Any] | None = None,
-        limit: int | None = None,
-    ) -> pa.Table:
-        physical = self._resolve(table)
-        sql = f"SELECT {self._columns_sql(physical, columns)} FROM {physical}"
-        params: list[Any] = []
-        if filters:
-            self._columns_sql(physical, list(filters))
-            conds = []
-            for col, val in filters.items():
-                if isinstance(val, list | tuple | set):
-                    conds.append(f'"{col}" = ANY(?)')
-                    params.append(list(val))
-                else:
-                    conds.append(f'"{col}" = ?')
-                    params.append(val)
-            sql += " WHERE " + " AND ".join(conds)
-        if limit is not None:
-            if limit < 0:
-                raise InputError("must be >= 0", field="limit")
-            sql += f" LIMIT {int(limit)}"
-        cur, rows = self._exec(sql, params)
-        return _to_arrow(cur, rows, self._schema_of(table))
 
     def iter_batches(
         self, table: str, columns: Sequence[str] | None = None, *, batch_rows: int = 100_000
@@ -316,20 +266,13 @@ class PostgresStore:
                 yield from _to_arrow(cur, rows, schema).to_batches()
             cur.close()
 
-    def count(self, table: str) -> int:
-        _, rows = self._exec(f"SELECT count(*) FROM {self._resolve(table)}")
-        return int(rows[0][0])
-
-    def counts(self) -> dict[str, int]:
-        return {name: self.count(name) for name in TABLES}
-
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         cur, rows = self._exec(sql, params)
         return _to_arrow(cur, rows)
 
     # --- results --------------------------------------------------------------
     def put_result(self, name: str, data: pa.Table, *, run_id: str | None = None) -> None:
-        if not _NAME.match(name) or name in TABLES:
+        if not NAME.match(name) or name in TABLES:
             raise InputError(f"invalid result name {name!r}", field="name")
         if not isinstance(data, pa.Table):
             raise InputError("must be a pyarrow.Table", field="data")
@@ -365,81 +308,3 @@ class PostgresStore:
                 )
         except self._psycopg.Error as exc:
             raise StoreError(f"storing result {name} failed: {exc}".strip()) from exc
-
-    def has_result(self, name: str) -> bool:
-        _, rows = self._exec("SELECT count(*) FROM results_index WHERE name = ?", [name])
-        return bool(rows[0][0])
-
-    def result_names(self) -> list[str]:
-        _, rows = self._exec("SELECT name FROM results_index ORDER BY name")
-        return [r[0] for r in rows]
-
-    # --- runs -----------------------------------------------------------------
-    def start_run(
-        self,
-        kind: str,
-        params: Mapping[str, Any] | None = None,
-        *,
-        seed: int | None = None,
-        input_fingerprint: str | None = None,
-    ) -> str:
-        if not kind:
-            raise InputError("must not be empty", field="kind")
-        run_id = uuid.uuid4().hex[:16]
-        self._exec(
-            "INSERT INTO runs VALUES (?, ?, 'running', ?, ?, ?, ?, NULL, NULL)",
-            [
-                run_id,
-                kind,
-                json.dumps(dict(params or {}), default=str),
-                seed,
-                input_fingerprint,
-                utcnow(),
-            ],
-        )
-        return run_id
-
-    def finish_run(
-        self, run_id: str, status: str = "ok", summary: Mapping[str, Any] | None = None
-    ) -> RunRecord:
-        if status not in {"ok", "failed", "cancelled"}:
-            raise InputError("must be ok, failed or cancelled", field="status")
-        cur, _ = self._exec(
-            "UPDATE runs SET status = ?, finished_at = ?, summary = ? WHERE run_id = ?",
-            [status, utcnow(), json.dumps(dict(summary or {}), default=str), run_id],
-        )
-        if cur.rowcount == 0:
-            raise NotFound(f"no run {run_id!r}")
-        return self.runs(limit=1, run_id=run_id)[0]
-
-    def runs(
-        self, limit: int = 20, kind: str | None = None, run_id: str | None = None
-    ) -> list[RunRecord]:
-        if limit < 1:
-            raise InputError("must be >= 1", field="limit")
-        sql = "SELECT run_id, kind, status, params, seed, input_fingerprint, started_at, finished_at, summary FROM runs"
-        conds, params = [], []
-        if kind:
-            conds.append("kind = ?")
-            params.append(kind)
-        if run_id:
-            conds.append("run_id = ?")
-            params.append(run_id)
-        if conds:
-            sql += " WHERE " + " AND ".join(conds)
-        sql += f" ORDER BY started_at DESC LIMIT {int(limit)}"
-        _, rows = self._exec(sql, params)
-        return [
-            RunRecord(
-                run_id=r[0],
-                kind=r[1],
-                status=r[2],
-                params=json.loads(r[3]) if r[3] else {},
-                seed=r[4],
-                input_fingerprint=r[5],
-                started_at=r[6],
-                finished_at=r[7],
-                summary=json.loads(r[8]) if r[8] else {},
-            )
-            for r in rows
-        ]
