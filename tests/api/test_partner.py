@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
-from communitok.api import privacy
+from communitok.api import SCOPES, create_app, privacy
+from communitok.engine import open_engine
 
-from .helpers import assert_error
+from .helpers import GENEROUS, assert_error, auth
 
 
 @pytest.fixture
@@ -76,3 +79,170 @@ def test_partner_refused_everything_else(client: Any, as_scope: Any) -> None:
     for path in ("/v1/status", "/v1/runs", "/v1/cascades", "/v1/keys"):
         assert_error(client.get(path, headers=h), 403, "forbidden")
     assert_error(client.post("/v1/trends/forecast", json={}, headers=h), 403)
+
+
+# -- /v1/partner: the brand flow (its own copy of the tiny store, communities detected) --
+@pytest.fixture(scope="module")
+def world(fresh_settings: Any) -> Iterator[dict[str, Any]]:
+    pytest.importorskip("communitok.engine.insights")
+    from communitok.engine.communities import detect_communities
+
+    eng = open_engine(fresh_settings())
+    detect_communities(eng.store)
+    app = create_app(eng, rate_limits=GENEROUS, dashboard=False)
+    keys = {s: app.state.api.keys.create(s)[0] for s in SCOPES}
+    comms = eng.store.read("communities").sort_by([("views", "descending")]).to_pylist()
+    tags = [
+        r["member_id"]
+        for r in eng.store.read("community_members").to_pylist()
+        if r["member_kind"] == "hashtag" and r["community_id"] == comms[0]["community_id"]
+    ]
+    yield {
+        "client": TestClient(app, raise_server_exceptions=False),
+        "keys": keys,
+        "app": app,
+        "engine": eng,
+        "community": comms[0],
+        "tags": tags,
+    }
+    eng.close()
+
+
+@pytest.fixture
+def small_k(world: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``small_k(v)`` sets the privacy threshold of the partner world's app."""
+
+    def set_k(value: int) -> None:
+        monkeypatch.setattr(world["app"].state.api, "privacy_k", value)
+
+    set_k(5)  # the tiny store's communities have ~70-200 viewers
+    return set_k
+
+
+def _calls(world: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    cid = world["community"]["community_id"]
+    return [
+        ("POST", "/v1/partner/match", {"brief": world["community"]["name"] + " fans"}),
+        ("GET", f"/v1/partner/communities/{cid}/ambassadors", None),
+        ("GET", "/v1/partner/overlap", None),
+        ("GET", f"/v1/partner/communities/{cid}/content-brief", None),
+        ("POST", "/v1/partner/campaigns/readout", {"hashtags": world["tags"][:2]}),
+    ]
+
+
+def _req(world: dict[str, Any], method: str, path: str, body: Any, scope: str | None) -> Any:
+    headers = auth(world["keys"][scope]) if scope else {}
+    return world["client"].request(method, path, json=body, headers=headers)
+
+
+def test_partner_endpoints_scopes(world: dict[str, Any], small_k: Any) -> None:
+    for method, path, body in _calls(world):
+        for scope in ("partner", "analyst", "admin"):
+            r = _req(world, method, path, body, scope)
+            assert r.status_code == 200, (scope, path, r.text)
+        err = assert_error(_req(world, method, path, body, "viewer-service"), 403, "forbidden")
+        assert "viewer-service" in err["message"]
+        assert_error(_req(world, method, path, body, None), 401, "unauthorized")
+
+
+def test_match_says_why(world: dict[str, Any], small_k: Any) -> None:
+    com = world["community"]
+    top = com["top_hashtags"][0]
+    r = _req(world, "POST", "/v1/partner/match",
+             {"brief": f"{top} lovers", "hashtags": [top], "exclude": ["zzz"], "top": 3},
+             "partner").json()  # fmt: skip
+    assert r["k"] == 5 and r["brief"]["hashtags"] == [top]
+    first = r["matches"][0]
+    assert first["community_id"] == com["community_id"] and first["rank"] == 1
+    assert top in first["matched_hashtags"] and first["n_people"] >= 5
+    assert len(r["matches"]) <= 3
+    assert not {"viewer_id", "user_id"} & set(first)
+
+
+def test_flow_payloads(world: dict[str, Any], small_k: Any) -> None:
+    cid = world["community"]["community_id"]
+    amb = _req(world, "GET", f"/v1/partner/communities/{cid}/ambassadors?top=5", None,
+               "partner").json()  # fmt: skip
+    assert amb["community_id"] == cid and 1 <= len(amb["items"]) <= 5
+    assert all(x["n_people"] >= 5 and "fit" in x and "creator_id" in x for x in amb["items"])
+    ov = _req(world, "GET", "/v1/partner/overlap?top=3", None, "partner").json()
+    lifts = [x["lift"] for x in ov["items"]]
+    assert ov["kind"] == "community" and lifts == sorted(lifts, reverse=True) and lifts
+    assert all(x["shared"] >= 5 for x in ov["items"])
+    cb = _req(world, "GET", f"/v1/partner/communities/{cid}/content-brief", None,
+              "partner").json()  # fmt: skip
+    assert cb["community"]["community_id"] == cid and cb["use_hashtags"]
+    assert all(w["n_people"] >= 5 for w in cb["posting_windows"])
+    ro = _req(world, "POST", "/v1/partner/campaigns/readout",
+              {"hashtags": world["tags"][:2]}, "partner").json()  # fmt: skip
+    assert ro["readout"]["status"] == "ok" and ro["readout"]["ci_low"] is not None
+    assert {a["arm"] for a in ro["arms"]} == {"treated", "control"}
+
+
+def test_high_k_suppresses_everything(world: dict[str, Any], small_k: Any) -> None:
+    small_k(10**6)
+    cid = world["community"]["community_id"]
+    r = _req(world, "POST", "/v1/partner/match", {"brief": world["community"]["name"]},
+             "partner").json()  # fmt: skip
+    assert r["matches"] == [] and r["suppressed"] >= 1 and r["k"] == 10**6
+    ov = _req(world, "GET", "/v1/partner/overlap", None, "partner").json()
+    assert ov["items"] == [] and ov["suppressed"] > 0
+    # a partner learns nothing about a community under k: same answer as an unknown one
+    for path in (f"/v1/partner/communities/{cid}/ambassadors",
+                 f"/v1/partner/communities/{cid}/content-brief",
+                 "/v1/partner/communities/999999/content-brief"):  # fmt: skip
+        assert_error(_req(world, "GET", path, None, "partner"), 404, "not_found")
+    # analysts get the guarded aggregates: rows withheld, figures never below k
+    amb = _req(world, "GET", f"/v1/partner/communities/{cid}/ambassadors", None,
+               "analyst").json()  # fmt: skip
+    assert amb["items"] == [] and amb["suppressed"] > 0
+    cb = _req(world, "GET", f"/v1/partner/communities/{cid}/content-brief", None,
+              "analyst").json()  # fmt: skip
+    assert cb["posting_windows"] == [] and cb["lingo"] == []
+    ro = _req(world, "POST", "/v1/partner/campaigns/readout",
+              {"hashtags": world["tags"][:2]}, "partner").json()  # fmt: skip
+    assert ro["readout"]["status"] == "abstain" and ro["arms"] == []
+    assert ro["readout"]["lift"] is None
+
+
+def test_bad_input_is_422(world: dict[str, Any], small_k: Any) -> None:
+    cid = world["community"]["community_id"]
+    bad = [
+        ("POST", "/v1/partner/match", {}),
+        ("POST", "/v1/partner/match", {"brief": ""}),
+        ("POST", "/v1/partner/match", {"brief": "the and of"}),  # stop words only
+        ("POST", "/v1/partner/match", {"brief": "x", "top": 0}),
+        ("POST", "/v1/partner/match", {"brief": "x", "hashtags": "booktok"}),
+        ("POST", "/v1/partner/match", {"brief": "x", "surprise": 1}),
+        ("GET", "/v1/partner/overlap?kind=galaxy", None),
+        ("GET", "/v1/partner/overlap?top=0", None),
+        ("GET", "/v1/partner/communities/-1/ambassadors", None),
+        ("GET", f"/v1/partner/communities/{cid}/ambassadors?top=1000", None),
+        ("GET", "/v1/partner/communities/abc/content-brief", None),
+        ("POST", "/v1/partner/campaigns/readout", {"hashtags": []}),
+        ("POST", "/v1/partner/campaigns/readout", {"hashtags": ["#"]}),
+        ("POST", "/v1/partner/campaigns/readout",
+         {"hashtags": world["tags"][:1], "start": "2024-02-01T00:00:00Z",
+          "end": "2024-01-01T00:00:00Z"}),
+        ("POST", "/v1/partner/campaigns/readout",
+         {"hashtags": world["tags"][:1], "start": "1990-01-01T00:00:00Z",
+          "end": "1990-01-02T00:00:00Z"}),  # a window with no data
+    ]  # fmt: skip
+    for method, path, body in bad:
+        err = assert_error(_req(world, method, path, body, "partner"), 422)
+        # request validation → invalid_input; the engine's own checks → input_error
+        assert err["code"] in ("invalid_input", "input_error"), (path, body, err)
+    assert_error(
+        _req(world, "POST", "/v1/partner/campaigns/readout", {"hashtags": ["nosuchtag"]},
+             "partner"), 404, "not_found",
+    )  # fmt: skip
+
+
+def test_script_strings_are_data(world: dict[str, Any], small_k: Any) -> None:
+    evil = "<script>alert(1)</script> '; DROP TABLE videos; --"
+    r = _req(world, "POST", "/v1/partner/match",
+             {"brief": evil, "hashtags": [evil], "exclude": [evil]}, "partner")  # fmt: skip
+    assert r.status_code in (200, 404, 422), r.text
+    if r.status_code != 200:
+        assert_error(r, r.status_code)
+    assert world["engine"].store.count("videos") > 0

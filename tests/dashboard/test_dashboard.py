@@ -224,6 +224,55 @@ def test_partner_sees_only_protected_figures(tab: Any, server: dict[str, Any]) -
     shot(tab, "partner-discover")
 
 
+def test_partner_flow(tab: Any, server: dict[str, Any], timings: dict[str, float]) -> None:
+    """Brief → matches → content brief → ambassadors → read-out, as a partner, by keyboard."""
+    if not server["app"].state.features["partner"]:
+        pytest.skip("no partner API on this server")
+    key = {"Authorization": f"Bearer {server['keys']['analyst']}"}
+    top = tab.request.get(f"{server['url']}/v1/communities?limit=1", headers=key).json()
+    community = top["items"][0]
+    tag = community["top_hashtags"][0]
+    k = server["app"].state.api.privacy_k
+    open_signed_in(tab, server, "partner", "partner")
+    assert "Not available yet" not in tab.locator("main").inner_text()
+    tab.fill("#p-brief", f"{tag} fans and creators")
+    tab.fill("#p-exclude", "politics")
+    tab.locator("#brief-form button[type=submit]").focus()
+    tab.keyboard.press("Enter")
+    tab.wait_for_function("() => location.hash.includes('brief=')")
+    timings["partner-match"] = ready(tab, "partner")
+    matches = tab.locator("main table", has=tab.locator("caption", has_text="fit the brief"))
+    first = matches.locator("tbody tr").first
+    assert first.locator("a").inner_text() == community["name"]
+    assert tag in first.locator("td").last.inner_text()  # why: the matched terms
+    viewers = [int(x.replace(",", "")) for x in
+               matches.locator("tbody tr td:nth-child(4)").all_inner_texts()]  # fmt: skip
+    assert viewers and min(viewers) >= k
+    shot(tab, "partner-matches")
+    first.locator("a").focus()
+    tab.keyboard.press("Enter")
+    tab.wait_for_function("() => location.hash.includes('community=')")
+    timings["partner-plan"] = ready(tab, "partner")
+    assert tab.locator("#brief-community").inner_text() == community["name"]
+    use = tab.locator("main table", has=tab.locator("caption", has_text="Hashtags to use"))
+    assert use.locator("tbody tr").count() >= 1
+    assert use.locator("tbody tr th").first.inner_text().startswith("#")
+    amb = tab.locator("main table", has=tab.locator("caption", has_text="Ambassadors"))
+    assert amb.locator("tbody tr").count() >= 1
+    reach = [int(x.replace(",", "")) for x in
+             amb.locator("tbody tr td:nth-child(4)").all_inner_texts()]  # fmt: skip
+    assert min(reach) >= k
+    shot(tab, "partner-plan")
+    assert tab.locator("#r-hashtags").input_value()  # prefilled from the content brief
+    tab.locator("#readout-form button[type=submit]").focus()
+    tab.keyboard.press("Enter")
+    tab.wait_for_selector("#readout-result >> text=/Lift|Abstains/")
+    out = tab.locator("#readout-result").inner_text()
+    assert "interval" in out or "Abstains" in out
+    shot(tab, "partner-readout")
+    assert tab.locator("main img").count() == 0
+
+
 def test_script_in_key_name_is_shown_as_text(tab: Any, server: dict[str, Any]) -> None:
     open_signed_in(tab, server, "evil")
     assert tab.locator("main .key-name").inner_text() == EVIL

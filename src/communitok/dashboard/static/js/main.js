@@ -9,7 +9,7 @@ import * as runs from "./pages/runs.js";
 import * as communities from "./pages/communities.js";
 import * as feed from "./pages/feed.js";
 import * as moderation from "./pages/moderation.js";
-import * as pending from "./pages/pending.js";
+import * as partner from "./pages/partner.js";
 
 const ROUTES = {
   "": overview.render,
@@ -22,7 +22,7 @@ const ROUTES = {
   community: communities.show,
   feed: feed.render,
   moderation: moderation.render,
-  partner: pending.partner,
+  partner: partner.render,
 };
 // the nav entry each route belongs to
 const NAV = { trend: "discover", cascade: "cascades", community: "map" };

@@ -1,0 +1,206 @@
+"""``/v1/partner``: the brand flow — brief → matching communities, audience overlap,
+content brief, ambassadors, campaign read-out.
+
+Every figure comes from :mod:`communitok.engine.insights`, whose partner-facing outputs
+are built by the safety package's k-anonymity guard (registered ``partner_*`` functions
+returning a ``PartnerAggregate``) with the server's privacy threshold ``k``
+(``settings.privacy_k``, overridable per app). Analyst and admin keys see the same
+guarded figures; for a partner key a community whose audience is under *k* answers 404,
+exactly as an unknown one (a partner learns nothing about small communities).
+Viewer-service keys are refused (403).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import Field
+
+from ...core.errors import NotFound
+from ...engine import insights as ei
+from ...insights import Brief
+from ...safety import k_anonymous_aggregate
+from ..deps import AppState, Principal, StateDep, require
+from ..schemas import Open, Strict, Timestamp, Top, int_in
+from ..serialize import jsonable, rows
+
+router = APIRouter(prefix="/partner", tags=["partner"])
+PARTNERS = require("analyst", "partner")
+
+CommunityId = Annotated[int, Path(ge=0, le=2**62, description="Community id.")]
+Term = Annotated[str, Field(min_length=1, max_length=100)]
+#: a hashtag with at least one character besides ``#`` and spaces
+Tag = Annotated[str, Field(min_length=1, max_length=100, pattern=r"[^#\s]")]
+Terms = Annotated[list[Term], Field(max_length=50)]
+CommunityRef = int_in(0, 2**62)
+OverlapKind = Literal["community", "creator-community", "creator"]
+
+
+class MatchIn(Strict):
+    brief: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=10_000,
+            pattern=r"[^\W_]",
+            description="Brief text (with at least one letter or digit).",
+        ),
+    ]
+    hashtags: Terms = Field(default_factory=list, description="Seed hashtags.")
+    regions: Terms = Field(default_factory=list, description="Target viewer regions.")
+    exclude: Terms = Field(default_factory=list, description="Terms or hashtags to avoid.")
+    top: Top = 10
+
+
+class Match(Open):
+    rank: int
+    community_id: int
+    name: str | None = None
+    n_people: int = Field(description="Distinct viewers of the community (≥ k).")
+    score: float | None = None
+    matched_hashtags: str = Field("", description="Why: brief terms found in its hashtags.")
+    matched_lingo: str = ""
+    matched_captions: str = ""
+
+
+class MatchOut(Open):
+    brief: dict[str, Any]
+    k: int
+    suppressed: int = Field(description="Matching communities withheld (audience under k).")
+    matches: list[Match]
+
+
+class Guarded(Open):
+    """A guarded aggregate: rows of at least ``k`` people each, ``suppressed`` withheld."""
+
+    k: int
+    suppressed: int
+    items: list[dict[str, Any]]
+
+
+class AmbassadorsOut(Guarded):
+    community_id: int
+
+
+class OverlapOut(Guarded):
+    kind: str
+
+
+class ContentBriefOut(Open):
+    community: dict[str, Any]
+    k: int
+    use_hashtags: list[dict[str, Any]]
+    avoid_hashtags: list[dict[str, Any]]
+    sounds: list[dict[str, Any]]
+    effects: list[dict[str, Any]]
+    formats: list[dict[str, Any]]
+    posting_windows: list[dict[str, Any]]
+    lingo: list[dict[str, Any]]
+    bridges: list[dict[str, Any]]
+    notes: list[str]
+
+
+class CampaignIn(Strict):
+    hashtags: Annotated[list[Tag], Field(min_length=1, max_length=20)]
+    start: Timestamp | None = None
+    end: Timestamp | None = None
+    community_id: CommunityRef | None = None
+
+
+class CampaignOut(Open):
+    campaign: dict[str, Any]
+    readout: dict[str, Any]
+    arms: list[dict[str, Any]]
+    notes: list[str]
+
+
+def _check_community(st: AppState, who: Principal, community_id: int) -> None:
+    """Partner keys: a community under the privacy threshold is answered as unknown."""
+    if who.scope != "partner":
+        return
+    aud = ei.community_audience(st.engine.store, community_id)
+    agg = k_anonymous_aggregate(
+        aud, by=["community_id"], person="viewer_id", metrics={}, k=st.privacy_k
+    )
+    if agg.table.num_rows == 0:
+        raise NotFound(f"no community {community_id}")
+
+
+@router.post("/match", response_model=MatchOut, summary="Brief → communities that fit")
+def match(body: MatchIn, st: StateDep, _: Principal = PARTNERS) -> dict[str, Any]:
+    brief = Brief(body.brief, tuple(body.hashtags), tuple(body.regions), tuple(body.exclude))
+    rep = ei.match_brief(st.engine.store, brief, k=st.privacy_k, top_n=body.top)
+    return jsonable(rep.to_dict())  # type: ignore[no-any-return]
+
+
+@router.get("/overlap", response_model=OverlapOut, summary="Audience overlap (Jaccard, lift)")
+def audience_overlap(
+    st: StateDep,
+    kind: Annotated[OverlapKind, Query(description="Which pairs.")] = "community",
+    community_id: Annotated[
+        int | None, Query(ge=0, le=2**62, description="Creators of this community.")
+    ] = None,
+    top: Annotated[int, Query(ge=1, le=200, description="Pairs, highest lift first.")] = 50,
+    who: Principal = PARTNERS,
+) -> dict[str, Any]:
+    if community_id is not None:
+        _check_community(st, who, community_id)
+    agg = ei.overlap(st.engine.store, kind, community_id=community_id, k=st.privacy_k)
+    table = agg.table.sort_by([("lift", "descending")]).slice(0, top)
+    return {"kind": kind, "k": agg.k, "suppressed": agg.suppressed, "items": rows(table)}
+
+
+@router.get(
+    "/communities/{community_id}/ambassadors",
+    response_model=AmbassadorsOut,
+    summary="Creators ranked by fit (components and fraud flags shown)",
+)
+def community_ambassadors(
+    st: StateDep,
+    community_id: CommunityId,
+    top: Annotated[int, Query(ge=1, le=100, description="Creators.")] = 20,
+    who: Principal = PARTNERS,
+) -> dict[str, Any]:
+    _check_community(st, who, community_id)
+    # may screen engagement first (writes the engagement_flags result)
+    with st.compute_lock:
+        agg = ei.ambassadors(st.engine.store, community_id, k=st.privacy_k, top_n=top)
+    return {
+        "community_id": community_id,
+        "k": agg.k,
+        "suppressed": agg.suppressed,
+        "items": rows(agg.table),
+    }
+
+
+@router.get(
+    "/communities/{community_id}/content-brief",
+    response_model=ContentBriefOut,
+    summary="What to post: hashtags, sounds, formats, hours, lingo",
+)
+def community_content_brief(
+    st: StateDep, community_id: CommunityId, who: Principal = PARTNERS
+) -> dict[str, Any]:
+    _check_community(st, who, community_id)
+    b = ei.content_brief(st.engine.store, community_id, k=st.privacy_k)
+    return jsonable(b.to_dict())  # type: ignore[no-any-return]
+
+
+@router.post(
+    "/campaigns/readout",
+    response_model=CampaignOut,
+    summary="Campaign lift with a confidence interval (abstains under k)",
+)
+def campaign(body: CampaignIn, st: StateDep, who: Principal = PARTNERS) -> dict[str, Any]:
+    if body.community_id is not None:
+        _check_community(st, who, body.community_id)
+    rep = ei.campaign_readout(
+        st.engine.store,
+        list(body.hashtags),
+        start=body.start,
+        end=body.end,
+        community_id=body.community_id,
+        k=st.privacy_k,
+    )
+    return jsonable(rep.to_dict())  # type: ignore[no-any-return]

@@ -1,0 +1,250 @@
+// Partner flow: brief → matching communities → content brief → ambassadors → campaign
+// read-out, all from /v1/partner (privacy-protected aggregates: every row rests on at
+// least k people; withheld rows are counted, never shown). State lives in the URL:
+// #/partner?brief=…&hashtags=…&regions=…&exclude=…&community=<id>
+import { api, health } from "../api.js";
+import { badge, errorNotice, h, notice, num, table } from "../dom.js";
+
+const FEATURE = "partner insights";
+const FIELDS = [
+  ["hashtags", "Seed hashtags (comma-separated)", "booktok, cleantok"],
+  ["regions", "Target regions (comma-separated)", "US, GB"],
+  ["exclude", "Exclusions (comma-separated)", "politics"],
+];
+
+const list = (s) => (s || "").split(",").map((x) => x.trim()).filter(Boolean);
+const pct = (v) => (v === null || v === undefined ? "–" : `${(v * 100).toFixed(1)} %`);
+const signed = (v) => (v === null || v === undefined ? "–" : `${v >= 0 ? "+" : ""}${(v * 100).toFixed(1)} %`);
+const why = (r) => [["hashtags", r.matched_hashtags], ["lingo", r.matched_lingo], ["captions", r.matched_captions]]
+  .filter(([, v]) => v).map(([k, v]) => `${k}: ${v}`).join(" · ") || "size, growth and engagement only";
+
+function href(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") q.set(k, v);
+  return "#/partner?" + q;
+}
+
+function briefForm(params) {
+  const text = h("textarea", { id: "p-brief", name: "brief", rows: "3", cols: "60", maxlength: "10000", required: true,
+    placeholder: "Home cooking and easy recipes for busy parents" });
+  text.value = params.get("brief") || "";
+  const inputs = FIELDS.map(([name, label, ph]) => {
+    const el = h("input", { id: "p-" + name, name, maxlength: "500", placeholder: ph, value: params.get(name) || "" });
+    return [name, h("label", { for: "p-" + name }, label, el), el];
+  });
+  return h("form", {
+    class: "filters", id: "brief-form", onsubmit: (ev) => {
+      ev.preventDefault();
+      const next = { brief: text.value.trim() };
+      for (const [name, , el] of inputs) next[name] = el.value.trim();
+      window.location.hash = href(next);
+    },
+  }, h("label", { for: "p-brief" }, "Brand brief", text), inputs.map(([, label]) => label),
+  h("button", { type: "submit" }, "Find communities"));
+}
+
+export async function render(root, _arg, params) {
+  root.append(h("h1", {}, "Partner flow"),
+    h("p", { class: "muted" }, "Brief → matching communities → content brief → ambassadors → campaign read-out. " +
+      "Every figure rests on at least k people; smaller groups are withheld."),
+    briefForm(params));
+  const features = await health().then((x) => x.features || {}).catch(() => ({}));
+  if (features.partner === false) {
+    root.append(h("div", { class: "notice unavailable", role: "status" },
+      h("strong", {}, "Not available yet. "), "This server has no partner insights API yet."));
+    return;
+  }
+  const brief = params.get("brief") || "";
+  const community = params.get("community");
+  if (!brief && !community) {
+    root.append(h("p", {}, "Describe the audience the brand wants to reach to find its communities."));
+    await safety(root);
+    return;
+  }
+  if (brief) {
+    const ok = await matches(root, params);
+    if (!ok) return;
+  }
+  if (community !== null && community !== "") {
+    await plan(root, community, params);
+  } else {
+    root.append(h("p", {}, "Pick a community above to get its content brief, ambassadors and a campaign read-out."));
+  }
+}
+
+async function matches(root, params) {
+  root.append(h("h2", {}, "Matching communities"));
+  let rep;
+  try {
+    rep = await api("/partner/match", { method: "POST", body: {
+      brief: params.get("brief"), hashtags: list(params.get("hashtags")),
+      regions: list(params.get("regions")), exclude: list(params.get("exclude")), top: 10,
+    } });
+  } catch (err) {
+    root.append(errorNotice(err, FEATURE));
+    return false;
+  }
+  root.append(h("p", { class: "muted", id: "match-summary" },
+    `${rep.matches.length} communities shown (k = ${rep.k}); ${rep.suppressed} matching communities withheld below the privacy threshold.`));
+  if (!rep.matches.length) {
+    root.append(notice("No community that matches the brief is large enough to be shown."));
+    return true;
+  }
+  const base = Object.fromEntries(params.entries());
+  root.append(table("Communities that fit the brief, best first", [
+    { key: "rank", label: "Rank", num: true },
+    { key: "name", label: "Community", render: (r) => h("a", { href: href({ ...base, community: r.community_id }) }, r.name || `community ${r.community_id}`) },
+    { key: "score", label: "Score", num: true },
+    { key: "n_people", label: "Viewers", num: true },
+    { key: "why", label: "Why it matched", render: why },
+  ], rep.matches));
+  return true;
+}
+
+async function plan(root, community, params) {
+  const path = "/partner/communities/" + encodeURIComponent(community);
+  const [cb, amb] = await Promise.allSettled([api(path + "/content-brief"), api(path + "/ambassadors", { query: { top: 10 } })]);
+  root.append(h("h2", { id: "content-brief" }, "Content brief"));
+  if (cb.status === "rejected") {
+    root.append(errorNotice(cb.reason, FEATURE));
+  } else {
+    contentBrief(root, cb.value);
+  }
+  root.append(h("h2", { id: "ambassadors" }, "Ambassadors"));
+  if (amb.status === "rejected") {
+    root.append(errorNotice(amb.reason, FEATURE));
+  } else {
+    ambassadors(root, amb.value);
+  }
+  root.append(h("h2", { id: "readout" }, "Campaign read-out"));
+  const tags = cb.status === "fulfilled" ? cb.value.use_hashtags.slice(0, 2).map((t) => t.hashtag).join(", ") : "";
+  root.append(readoutForm(community, params.get("campaign") || tags));
+}
+
+function contentBrief(root, b) {
+  const c = b.community || {};
+  root.append(h("p", {}, h("strong", { id: "brief-community" }, c.name || `community ${c.community_id}`),
+    ` · ${num(c.views)} views · ${num(c.videos)} videos (k = ${b.k})`));
+  root.append(table("Hashtags to use", [
+    { key: "hashtag", label: "Hashtag", render: (r) => "#" + r.hashtag },
+    { key: "weight", label: "Weight", num: true },
+    { key: "reason", label: "Why" },
+  ], b.use_hashtags));
+  if (b.avoid_hashtags.length) {
+    root.append(table("Hashtags to avoid", [
+      { key: "hashtag", label: "Hashtag", render: (r) => "#" + r.hashtag },
+      { key: "reason", label: "Why" },
+    ], b.avoid_hashtags));
+  }
+  const items = (rows, what) => table(what, [
+    { key: "item", label: what.replace(/s in fashion$/, "") },
+    { key: "lift", label: "Lift", num: true },
+    { key: "videos", label: "Videos", num: true },
+  ], rows.slice(0, 8));
+  if (b.sounds.length) root.append(items(b.sounds, "Sounds in fashion"));
+  if (b.effects.length) root.append(items(b.effects, "Effects in fashion"));
+  if (b.formats.length) {
+    root.append(table("Co-creation formats", [
+      { key: "kind", label: "Format" },
+      { key: "links", label: "Links", num: true },
+      { key: "per_video", label: "Per video", num: true },
+    ], b.formats));
+  }
+  const hours = b.posting_windows.slice().sort((x, y) => y.impressions - x.impressions).slice(0, 6);
+  root.append(hours.length
+    ? table("Best posting hours (UTC), busiest first", [
+      { key: "hour", label: "Hour (UTC)", render: (r) => `${String(r.hour).padStart(2, "0")}:00` },
+      { key: "impressions", label: "Impressions", num: true },
+      { key: "n_people", label: "Viewers", num: true },
+      { key: "actions_per_impression", label: "Actions / impression", num: true },
+    ], hours)
+    : notice("No posting hour reaches the privacy threshold."));
+  if (b.lingo.length) {
+    root.append(table("Lingo with example usage", [
+      { key: "term", label: "Word" },
+      { key: "n_people", label: "Commenters", num: true },
+      { key: "example", label: "Example" },
+    ], b.lingo));
+  }
+  for (const n of b.notes) root.append(notice(n));
+}
+
+function ambassadors(root, a) {
+  root.append(h("p", { class: "muted" }, `${a.items.length} creators shown (k = ${a.k}); ${a.suppressed} withheld below the privacy threshold.`));
+  if (!a.items.length) return;
+  root.append(table("Ambassadors ranked by fit", [
+    { key: "rank", label: "Rank", num: true },
+    { key: "creator_id", label: "Creator" },
+    { key: "fit", label: "Fit", num: true },
+    { key: "n_people", label: "Viewers", num: true },
+    { key: "audience_share", label: "Audience in community", render: (r) => pct(r.audience_share) },
+    { key: "engagement_per_view", label: "Engagement / view", num: true },
+    { key: "cocreation", label: "Co-creation / video", num: true },
+    { key: "flags", label: "Flags", render: (r) => (r.flagged ? badge(r.flags || "flagged", "bad") : badge("none", "ok")) },
+  ], a.items));
+}
+
+function readoutForm(community, tags) {
+  const tagsIn = h("input", { id: "r-hashtags", name: "hashtags", maxlength: "500", required: true, value: tags });
+  const startIn = h("input", { id: "r-start", name: "start", type: "datetime-local" });
+  const endIn = h("input", { id: "r-end", name: "end", type: "datetime-local" });
+  const out = h("div", { id: "readout-result", role: "status", "aria-live": "polite" });
+  const iso = (v) => (v ? new Date(v + "Z").toISOString() : undefined);
+  const form = h("form", {
+    class: "filters", id: "readout-form", onsubmit: async (ev) => {
+      ev.preventDefault();
+      out.replaceChildren(h("p", { class: "muted" }, "Reading out…"));
+      try {
+        const r = await api("/partner/campaigns/readout", { method: "POST", body: {
+          hashtags: list(tagsIn.value), community_id: Number(community), start: iso(startIn.value), end: iso(endIn.value),
+        } });
+        out.replaceChildren(...readout(r));
+      } catch (err) {
+        out.replaceChildren(errorNotice(err, FEATURE));
+      }
+    },
+  },
+  h("label", { for: "r-hashtags" }, "Campaign hashtags (comma-separated)", tagsIn),
+  h("label", { for: "r-start" }, "Window start (UTC, optional)", startIn),
+  h("label", { for: "r-end" }, "Window end (UTC, optional)", endIn),
+  h("button", { type: "submit" }, "Read out campaign"));
+  return h("div", {}, form, out);
+}
+
+function readout(r) {
+  const ro = r.readout;
+  const head = ro.status === "ok"
+    ? h("p", { class: "readout-lift" }, h("strong", {}, `Lift ${signed(ro.lift)}`),
+      ` (${Math.round(ro.confidence * 100)} % interval ${signed(ro.ci_low)} … ${signed(ro.ci_high)}; p ≈ ${num(ro.p_value)}) · ${ro.metric}`)
+    : notice(`Abstains: ${ro.reason}`);
+  const parts = [head, h("p", { class: "muted" },
+    `${r.campaign.videos} campaign videos in community ${r.campaign.community_id}, ${r.campaign.start.slice(0, 10)} – ${r.campaign.end.slice(0, 10)}.`)];
+  if (r.arms.length) {
+    parts.push(table("Campaign arms", [
+      { key: "arm", label: "Arm" },
+      { key: "n_people", label: "Viewers", num: true },
+      { key: "impressions", label: "Impressions", num: true },
+      { key: "actions", label: "Actions", num: true },
+    ], r.arms));
+  }
+  for (const n of r.notes) parts.push(notice(n));
+  return parts;
+}
+
+// what partners can see about safety: community figures above the privacy threshold
+async function safety(root) {
+  let agg;
+  try {
+    agg = await api("/safety/partner-health");
+  } catch {
+    return; // no safety API on this server
+  }
+  root.append(h("h2", {}, "Community safety (privacy-protected)"),
+    h("p", { class: "muted" }, `Only communities with at least ${agg.k} distinct commenters are shown; ${agg.suppressed} withheld.`),
+    table("Community safety for partners", [
+      { key: "community", label: "Community" },
+      { key: "n_people", label: "Commenters", num: true },
+      { key: "comments", label: "Comments", num: true },
+      { key: "share_flagged", label: "Flagged share", num: true },
+    ], agg.items));
+}
