@@ -252,6 +252,9 @@ EVENTS = TableSpec(
     "Viewing events: one impression with what the viewer did.",
 )
 
+#: the event columns analyses read (everything but provenance)
+EVENT_COLUMNS: tuple[str, ...] = tuple(c.name for c in EVENTS.columns if c.name != "source")
+
 TABLES: dict[str, TableSpec] = {
     t.name: t
     for t in (

@@ -36,6 +36,7 @@ from ..communities.profiles import SafetyHook
 from ..communities.timeline import restrict, track_communities
 from ..communities.tracking import stable_ids
 from ..core.errors import InputError, NotFound
+from ..core.schema import EVENT_COLUMNS
 
 RESULTS = (
     "communities",
@@ -59,19 +60,6 @@ VIDEO_COLUMNS = (
     "view_count",
     "like_count",
     "transcript",
-)
-EVENT_COLUMNS = (
-    "viewer_id",
-    "video_id",
-    "ts",
-    "watch_time_s",
-    "completed",
-    "liked",
-    "shared",
-    "commented",
-    "followed",
-    "skipped",
-    "not_interested",
 )
 MATCH_KINDS = ("hashtag",)
 
@@ -351,7 +339,11 @@ def _demo_section(eng: Any, truth: Any, console: Any) -> None:
     for r in top:
         cid = int(r["community_id"])
         t.add_row(
-            str(cid), r["name"], f"{r['views']:,}", f"{r['creators']:,}", f"{r['viewers']:,}",
+            str(cid),
+            r["name"],
+            f"{r['views']:,}",
+            f"{r['creators']:,}",
+            f"{r['viewers']:,}",
             ", ".join(words.get(cid, [])[:5]),
         )
     console.print(t)

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..core.errors import InputError
+from ..core.schema import EVENT_COLUMNS
 from ..core.timeutil import to_utc
 from ..store.base import Store
 from .feed_service import CommunityLabels
@@ -21,19 +22,6 @@ MEMBERS = "community_members"
 COMMUNITIES = "communities"
 VISIBILITY = "visibility"
 VIDEO_COLUMNS = ("video_id", "creator_id", "created_at", "duration_s", "hashtags", "sound_id")
-EVENT_COLUMNS = (
-    "viewer_id",
-    "video_id",
-    "ts",
-    "watch_time_s",
-    "completed",
-    "liked",
-    "shared",
-    "commented",
-    "followed",
-    "skipped",
-    "not_interested",
-)
 TS_TYPE = pa.timestamp("us", tz="UTC")
 
 
