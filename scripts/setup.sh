@@ -12,7 +12,7 @@ if [ -z "$PY" ]; then
   done
 fi
 [ -n "$PY" ] || { echo "error: Python 3.11+ not found (set PYTHON=...)" >&2; exit 1; }
-EXTRAS=${COMMUNITOK_EXTRAS:-dev,api,postgres,safety}
+EXTRAS=${COMMUNITOK_EXTRAS:-dev,api,postgres,safety,spark}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
