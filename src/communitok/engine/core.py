@@ -12,7 +12,7 @@ from ..core.errors import InputError
 from ..core.settings import Settings, load_settings
 from ..ingest import IngestSummary, RawBatch, load, read_file
 from ..store import RunRecord, Store, open_store
-from ..store.duckdb_store import latest_version
+from ..store.sqlbase import latest_version
 
 Progress = Callable[[str, int], None]
 
@@ -179,7 +179,7 @@ class Engine:
             backend=self.store.backend,
             location=self.settings.store,
             schema_version=self.store.schema_version(),
-            latest_schema_version=latest_version(),
+            latest_schema_version=latest_version(self.store.backend),
             counts=self.store.counts(),
             results=self.store.result_names(),
             runs=self.store.runs(limit=runs),

@@ -7,10 +7,8 @@ with its ledger row, so a killed process never leaves a partial batch.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterator, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +21,7 @@ from ..core.timeutil import utcnow
 from .base import WriteResult
 from .batchsql import matched_changed_sql, merge_in_batch_sql, upsert_sql
 from .conform import conform
-from .sqlbase import NAME, RESULT_PREFIX, SqlStore
+from .sqlbase import NAME, RESULT_PREFIX, SqlStore, latest_version, migrations
 
 _UTC = pa.timestamp("us", tz="UTC")
 
@@ -43,22 +41,6 @@ def _utc_schema(schema: pa.Schema) -> pa.Schema | None:
 def _utc(table: pa.Table) -> pa.Table:
     target = _utc_schema(table.schema)
     return table.cast(target) if target is not None else table
-
-
-def _migrations(dialect: str) -> list[tuple[int, str, str]]:
-    """(version, name, sql) of the packaged migration files, in order."""
-    folder = resources.files("communitok.store") / "migrations" / dialect
-    out = []
-    for entry in folder.iterdir():
-        m = re.match(r"^(\d{4})_(.+)\.sql$", entry.name)
-        if m:
-            out.append((int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
-    return sorted(out)
-
-
-def latest_version(dialect: str = "duckdb") -> int:
-    migs = _migrations(dialect)
-    return migs[-1][0] if migs else 0
 
 
 class DuckDBStore(SqlStore):
@@ -119,12 +101,6 @@ class DuckDBStore(SqlStore):
             raise StoreError("store is closed")
         return self._con.cursor()
 
-    def __enter__(self) -> DuckDBStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def close(self) -> None:
         if not self._closed:
             self._closed = True
@@ -154,7 +130,7 @@ class DuckDBStore(SqlStore):
                 "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
             )
             current = self.schema_version()
-            migs = _migrations("duckdb")
+            migs = migrations("duckdb")
             if migs and current > migs[-1][0]:
                 raise SchemaError(
                     f"store schema v{current} is newer than this communitok (v{migs[-1][0]})"

@@ -13,7 +13,6 @@ import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC
-from importlib import resources
 from typing import Any
 
 import pyarrow as pa
@@ -25,7 +24,7 @@ from .base import WriteResult
 from .batchsql import matched_changed_sql, merge_in_batch, upsert_sql
 from .conform import conform
 from .ddl import sql_type
-from .sqlbase import NAME, RESULT_PREFIX, SqlStore
+from .sqlbase import NAME, RESULT_PREFIX, SqlStore, latest_version, migrations
 
 _TS = pa.timestamp("us", tz="UTC")
 #: PostgreSQL type oids → Arrow types (what communitok stores)
@@ -47,16 +46,6 @@ _OIDS: dict[int, pa.DataType] = {
     1007: pa.list_(pa.int64()),
     1022: pa.list_(pa.float64()),
 }
-
-
-def _migrations() -> list[tuple[int, str, str]]:
-    folder = resources.files("communitok.store") / "migrations" / "postgresql"
-    out = []
-    for entry in folder.iterdir():
-        m = re.match(r"^(\d{4})_(.+)\.sql$", entry.name)
-        if m:
-            out.append((int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
-    return sorted(out)
 
 
 def _placeholders(sql: str) -> str:
@@ -116,7 +105,7 @@ class PostgresStore(SqlStore):
         self._closed = False
         if migrate and not read_only:
             self.migrate()
-        elif self.schema_version() > (_migrations()[-1][0] if _migrations() else 0):
+        elif self.schema_version() > latest_version("postgresql"):
             raise SchemaError("store schema is newer than this communitok; upgrade communitok")
 
     def _safe_dsn(self) -> str:
@@ -124,12 +113,6 @@ class PostgresStore(SqlStore):
 
     def __repr__(self) -> str:
         return f"PostgresStore({self._safe_dsn()!r})"
-
-    def __enter__(self) -> PostgresStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def close(self) -> None:
         if not self._closed:
@@ -174,7 +157,7 @@ class PostgresStore(SqlStore):
                 "name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
             )
             current = self.schema_version()
-            migs = _migrations()
+            migs = migrations("postgresql")
             if migs and current > migs[-1][0]:
                 raise SchemaError(f"store schema v{current} is newer than this communitok")
             applied = []

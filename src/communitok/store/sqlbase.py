@@ -12,7 +12,8 @@ import re
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from importlib import resources
+from typing import Any, Self
 
 import pyarrow as pa
 
@@ -28,6 +29,23 @@ _RUN_COLUMNS = (
 )
 
 
+def migrations(dialect: str) -> list[tuple[int, str, str]]:
+    """(version, name, sql) of the packaged migration files of *dialect*, in order."""
+    folder = resources.files("communitok.store") / "migrations" / dialect
+    out = []
+    for entry in folder.iterdir():
+        m = re.match(r"^(\d{4})_(.+)\.sql$", entry.name)
+        if m:
+            out.append((int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
+    return sorted(out)
+
+
+def latest_version(dialect: str = "duckdb") -> int:
+    """The newest schema version this code ships for *dialect*."""
+    migs = migrations(dialect)
+    return migs[-1][0] if migs else 0
+
+
 class SqlStore:
     """Shared half of the DuckDB and PostgreSQL stores."""
 
@@ -37,6 +55,15 @@ class SqlStore:
 
     def _rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _table(self, sql: str, params: Sequence[Any], table: str | None) -> pa.Table:
         raise NotImplementedError
