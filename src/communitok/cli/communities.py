@@ -6,37 +6,15 @@ Thin: each command opens the engine, calls its library twin in
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from ..engine import communities as eng_comm
 from .options import JsonOpt, StoreOpt, engine_for, sub_app
-from .render import console, print_json
+from .render import console, fmt_cell, print_json, rows_table
 
 app = sub_app("Detect, list and inspect communities (CommunityToks), their bridges and history.")
-
-
-def _table(title: str, rows: list[dict[str, Any]], cols: list[str]) -> Table:
-    t = Table(title=title)
-    for c in cols:
-        t.add_column(c, overflow="fold")
-    for r in rows:
-        t.add_row(*[_fmt(r.get(c)) for c in cols])
-    return t
-
-
-def _fmt(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        return f"{v:.3g}"
-    if isinstance(v, int):
-        return f"{v:,}"
-    if isinstance(v, list):
-        return ", ".join(_fmt(x) if not isinstance(x, dict) else str(x.get("item")) for x in v)
-    return str(v)
 
 
 @app.command()
@@ -81,7 +59,7 @@ def detect(
     for r in top:
         r["lingo"] = ", ".join(words.get(r["community_id"], []))
     console.print(
-        _table(
+        rows_table(
             "Top communities",
             top,
             ["community_id", "name", "views", "creators", "viewers", "lingo"],
@@ -89,7 +67,7 @@ def detect(
     )
     if bridges:
         console.print(
-            _table("Bridges", bridges, ["name_a", "name_b", "lift", "q_value", "hashtags"])
+            rows_table("Bridges", bridges, ["name_a", "name_b", "lift", "q_value", "hashtags"])
         )
 
 
@@ -107,7 +85,7 @@ def list_(
         print_json(rows)
         return
     console.print(
-        _table(
+        rows_table(
             "Communities", rows, ["community_id", "name", "views", "videos", "creators", "viewers"]
         )
     )
@@ -132,7 +110,7 @@ def show(
     )
     console.print("lingo: " + ", ".join(r["term"] for r in view["lingo"][:20]))
     for key in ("signature_sounds", "signature_effects", "top_creators", "rising_creators"):
-        console.print(f"{key.replace('_', ' ')}: {_fmt(p.get(key))}")
+        console.print(f"{key.replace('_', ' ')}: {fmt_cell(p.get(key))}")
     eng_keys = (
         "impressions",
         "completion_rate",
@@ -142,7 +120,7 @@ def show(
         "video_growth",
         "safety_health",
     )
-    console.print("engagement: " + ", ".join(f"{k} {_fmt(p.get(k))}" for k in eng_keys))
+    console.print("engagement: " + ", ".join(f"{k} {fmt_cell(p.get(k))}" for k in eng_keys))
     for kind, rows in view["members"].items():
         if rows:
             console.print(
@@ -150,7 +128,7 @@ def show(
             )
     if view["bridges"]:
         console.print(
-            _table(
+            rows_table(
                 "Bridges",
                 view["bridges"],
                 ["name_a", "name_b", "lift", "q_value", "hashtags", "creators"],
@@ -172,7 +150,7 @@ def bridges(
         print_json(rows)
         return
     console.print(
-        _table(
+        rows_table(
             "Bridges",
             rows,
             [
@@ -204,7 +182,7 @@ def history(
         print_json({"history": hist.to_pylist(), "events": ev.to_pylist()})
         return
     console.print(
-        _table(
+        rows_table(
             "Community events",
             ev.to_pylist(),
             ["window", "kind", "community_ids", "sources", "jaccard"],

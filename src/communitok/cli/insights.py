@@ -8,10 +8,9 @@ Thin: each command opens the engine, calls its library twin in
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from ..core.errors import InputError
 from ..core.settings import load_settings
@@ -20,7 +19,7 @@ from ..engine import insights as ei
 from ..engine import open_engine
 from ..insights import Brief
 from .options import JsonOpt, StoreOpt, sub_app
-from .render import console, print_json
+from .render import console, print_json, rows_table
 
 app = sub_app(
     "Partner insights: brief → communities, ambassadors, audience overlap, campaign "
@@ -35,27 +34,6 @@ KOpt = Annotated[
 def _open(store: str | None, k: int | None):  # type: ignore[no-untyped-def]
     settings = load_settings(store=store)
     return open_engine(settings), (settings.privacy_k if k is None else k)
-
-
-def _fmt(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        return f"{v:.3g}"
-    if isinstance(v, int):
-        return f"{v:,}"
-    if isinstance(v, list):
-        return ", ".join(str(x.get("item", x)) if isinstance(x, dict) else str(x) for x in v)
-    return str(v)
-
-
-def _table(title: str, rows: list[dict[str, Any]], cols: list[str]) -> Table:
-    t = Table(title=title)
-    for c in cols:
-        t.add_column(c, overflow="fold")
-    for r in rows:
-        t.add_row(*[_fmt(r.get(c)) for c in cols])
-    return t
 
 
 def _split(values: list[str] | None) -> tuple[str, ...]:
@@ -84,7 +62,7 @@ def match(
         print_json(rep.to_dict())
         return
     console.print(
-        _table(
+        rows_table(
             f"Communities for the brief (k={rep.k}, {rep.suppressed} withheld under k)",
             rep.matches.to_pylist(),
             [
@@ -119,7 +97,7 @@ def ambassadors(
         print_json({"k": agg.k, "suppressed": agg.suppressed, "ambassadors": rows})
         return
     console.print(
-        _table(
+        rows_table(
             f"Ambassadors for community {community} (k={agg.k}, {agg.suppressed} withheld)",
             rows,
             [
@@ -161,7 +139,7 @@ def overlap(
         print_json({"k": agg.k, "suppressed": agg.suppressed, "pairs": rows})
         return
     console.print(
-        _table(
+        rows_table(
             f"Audience overlap ({kind}; k={agg.k}, {agg.suppressed} pairs withheld)",
             rows,
             ["a", "b", "size_a", "size_b", "shared", "jaccard", "lift"],
@@ -190,7 +168,7 @@ def campaign(
         if arms.suffix == ".parquet":
             import pyarrow.parquet as pq
 
-            arm_table = pq.read_table(arms)
+            arm_table = pq.readrows_table(arms)
         else:
             import pyarrow.csv as pcsv
 
@@ -214,7 +192,7 @@ def campaign(
             f"{r.ci_high:+.1%}, p≈{r.p_value:.3g}); {r.metric}; {r.method}"
         )
     console.print(
-        _table(
+        rows_table(
             "Arms",
             rep.arms.to_pylist() if rep.arms else [],
             ["arm", "n_people", "impressions", "actions"],
@@ -240,14 +218,14 @@ def content_brief(
         return
     d = b.to_dict()
     console.print(f"[bold]{d['community']['name']}[/] (community {community}, k={b.k})")
-    console.print(_table("Use", d["use_hashtags"], ["hashtag", "weight", "reason"]))
-    console.print(_table("Avoid", d["avoid_hashtags"], ["hashtag", "reason"]))
-    console.print(_table("Sounds", d["sounds"], ["item", "lift", "videos"]))
-    console.print(_table("Effects", d["effects"], ["item", "lift", "videos"]))
-    console.print(_table("Co-creation formats", d["formats"], ["kind", "links", "per_video"]))
+    console.print(rows_table("Use", d["use_hashtags"], ["hashtag", "weight", "reason"]))
+    console.print(rows_table("Avoid", d["avoid_hashtags"], ["hashtag", "reason"]))
+    console.print(rows_table("Sounds", d["sounds"], ["item", "lift", "videos"]))
+    console.print(rows_table("Effects", d["effects"], ["item", "lift", "videos"]))
+    console.print(rows_table("Co-creation formats", d["formats"], ["kind", "links", "per_video"]))
     hours = sorted(d["posting_windows"], key=lambda r: -r["impressions"])[:5]
-    console.print(_table("Posting hours (UTC)", hours,
+    console.print(rows_table("Posting hours (UTC)", hours,
                          ["hour", "impressions", "n_people", "actions_per_impression"]))  # fmt: skip
-    console.print(_table("Lingo", d["lingo"], ["rank", "term", "n_people", "example"]))
+    console.print(rows_table("Lingo", d["lingo"], ["rank", "term", "n_people", "example"]))
     for n in d["notes"]:
         console.print(f"[yellow]note:[/] {n}")

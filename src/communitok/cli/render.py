@@ -21,6 +21,29 @@ def print_json(data: Any) -> None:
     console.print_json(json.dumps(data, default=str, ensure_ascii=False))
 
 
+def fmt_cell(v: Any) -> str:
+    """One value as table text: thousands separators, 3 significant digits, lists joined."""
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, list):
+        return ", ".join(str(x.get("item", x)) if isinstance(x, dict) else fmt_cell(x) for x in v)
+    return str(v)
+
+
+def rows_table(title: str, rows: list[dict[str, Any]], cols: list[str]) -> Table:
+    """A Rich table of *cols* from row dicts (long values fold)."""
+    t = Table(title=title)
+    for c in cols:
+        t.add_column(c, overflow="fold")
+    for r in rows:
+        t.add_row(*[fmt_cell(r.get(c)) for c in cols])
+    return t
+
+
 def ingest_table(summary: IngestSummary, title: str = "Ingest") -> Table:
     t = Table(title=title)
     for col in ("table", "read", "good", "rejected", "inserted", "updated", "unchanged", "batches"):
