@@ -155,6 +155,20 @@ class StoreContract:
         with pytest.raises(NotFound):
             store.read("never_written")
 
+    def test_append_result_grows_the_log(self, store: Store) -> None:
+        t1 = pa.table({"viewer_id": ["a", "b"], "score": [1.0, 2.0]})
+        assert store.append_result("log", t1, run_id="r1") == 2
+        t2 = pa.table({"score": [3.0], "viewer_id": ["c"]})  # column order may differ
+        assert store.append_result("log", t2) == 3
+        got = store.read("log")
+        assert sorted(got.column("viewer_id").to_pylist()) == ["a", "b", "c"]
+        assert sorted(got.column("score").to_pylist()) == [1.0, 2.0, 3.0]
+        with pytest.raises(InputError):
+            store.append_result("log", pa.table({"other": [1]}))
+        assert store.read("log").num_rows == 3  # refused append changed nothing
+        with pytest.raises(InputError):
+            store.append_result("events", t1)
+
     def test_runs_are_recorded(self, store: Store) -> None:
         rid = store.start_run("detect", {"resolution": 0.1}, seed=7, input_fingerprint="abc")
         running = store.runs(kind="detect")

@@ -177,16 +177,12 @@ def _configs(
 
 
 def append_exposures(store: Store, rows: pa.Table, *, run_id: str | None = None) -> int:
-    """Append exposure rows to the ``feed_exposures`` result; returns its new size."""
+    """Append exposure rows to the ``feed_exposures`` result; returns its new size.
+
+    Costs O(appended rows) (``Store.append_result``), so serving never rewrites the log.
+    """
     rows = rows.select(EXPOSURE_SCHEMA.names).cast(EXPOSURE_SCHEMA)
-    old = (
-        store.read(FEED_EXPOSURES).select(EXPOSURE_SCHEMA.names).cast(EXPOSURE_SCHEMA)
-        if store.has_result(FEED_EXPOSURES)
-        else EXPOSURE_SCHEMA.empty_table()
-    )
-    new = pa.concat_tables([old, rows])
-    store.put_result(FEED_EXPOSURES, new, run_id=run_id)
-    return new.num_rows
+    return store.append_result(FEED_EXPOSURES, rows, run_id=run_id)
 
 
 def exposures(store: Store) -> pa.Table:

@@ -90,8 +90,7 @@ def reports(store: Store) -> pa.Table:
 
 
 def _append(store: Store, name: str, schema: pa.Schema, rows: pa.Table, run_id: str | None) -> None:
-    old = _read_result(store, name, schema)
-    store.put_result(name, pa.concat_tables([old, rows.cast(schema)]), run_id=run_id)
+    store.append_result(name, rows.select(schema.names).cast(schema), run_id=run_id)
 
 
 def refresh_visibility(store: Store, policy: VisibilityPolicy | None = None) -> pa.Table:

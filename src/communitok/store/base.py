@@ -114,6 +114,15 @@ class Store(Protocol):
         """
         ...
 
+    def append_result(self, name: str, data: pa.Table, *, run_id: str | None = None) -> int:
+        """Append rows to result table *name* (created when absent) in one transaction.
+
+        For logs (feed exposures, moderation decisions): cost grows with the appended
+        rows, not with the table. Columns must match the existing table by name.
+        Returns the table's row count afterwards.
+        """
+        ...
+
     def has_result(self, name: str) -> bool: ...
 
     def result_names(self) -> list[str]: ...

@@ -248,6 +248,45 @@ class DuckDBStore(SqlStore):
             raise StoreError(f"query failed: {exc}") from exc
 
     # --- results --------------------------------------------------------------
+    def append_result(self, name: str, data: pa.Table, *, run_id: str | None = None) -> int:
+        if not NAME.match(name) or name in TABLES:
+            raise InputError(f"invalid result name {name!r}", field="name")
+        if not isinstance(data, pa.Table):
+            raise InputError("must be a pyarrow.Table", field="data")
+        with self._lock:
+            if not self.has_result(name):
+                self.put_result(name, data, run_id=run_id)
+                return data.num_rows
+            physical = RESULT_PREFIX + name
+            cur = self._cursor()
+            have = [r[0] for r in cur.execute(f"DESCRIBE {physical}").fetchall()]
+            if sorted(have) != sorted(data.column_names):
+                raise InputError(
+                    f"columns {data.column_names} do not match result {name!r} ({have})",
+                    field="data",
+                )
+            cols = ", ".join(f'"{c}"' for c in have)
+            cur.register("_result", data)
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                cur.execute(f"INSERT INTO {physical} ({cols}) SELECT {cols} FROM _result")
+                cur.execute(
+                    "UPDATE results_index SET rows = rows + ?, updated_at = ?, "
+                    "run_id = coalesce(?, run_id) WHERE name = ?",
+                    [data.num_rows, utcnow(), run_id, name],
+                )
+                total = cur.execute("SELECT rows FROM results_index WHERE name = ?", [name]).fetchone()
+                cur.execute("COMMIT")
+            except duckdb.Error as exc:
+                cur.execute("ROLLBACK")
+                raise StoreError(f"appending to result {name} failed: {exc}") from exc
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            finally:
+                cur.unregister("_result")
+            return int(total[0]) if total else data.num_rows
+
     def put_result(self, name: str, data: pa.Table, *, run_id: str | None = None) -> None:
         if not NAME.match(name) or name in TABLES:
             raise InputError(f"invalid result name {name!r}", field="name")

@@ -254,6 +254,46 @@ class PostgresStore(SqlStore):
         return _to_arrow(cur, rows)
 
     # --- results --------------------------------------------------------------
+    def append_result(self, name: str, data: pa.Table, *, run_id: str | None = None) -> int:
+        if not NAME.match(name) or name in TABLES:
+            raise InputError(f"invalid result name {name!r}", field="name")
+        if not isinstance(data, pa.Table):
+            raise InputError("must be a pyarrow.Table", field="data")
+        with self._lock:
+            if not self.has_result(name):
+                self.put_result(name, data, run_id=run_id)
+                return data.num_rows
+            physical = RESULT_PREFIX + name
+            have = [
+                r[0]
+                for r in self._rows(
+                    "SELECT column_name FROM information_schema.columns "
+                    "WHERE table_name = ? AND table_schema = current_schema() "
+                    "ORDER BY ordinal_position",
+                    [physical],
+                )
+            ]
+            if sorted(have) != sorted(data.column_names):
+                raise InputError(
+                    f"columns {data.column_names} do not match result {name!r} ({have})",
+                    field="data",
+                )
+            try:
+                with self._conn.transaction():
+                    cur = self._conn.cursor()
+                    if data.num_rows:
+                        quoted = data.select(have).rename_columns([f'"{c}"' for c in have])
+                        self._copy_into(cur, physical, quoted)
+                    cur.execute(
+                        "UPDATE results_index SET rows = rows + %s, updated_at = %s, "
+                        "run_id = coalesce(%s, run_id) WHERE name = %s RETURNING rows",
+                        [data.num_rows, utcnow(), run_id, name],
+                    )
+                    row = cur.fetchone()
+            except self._psycopg.Error as exc:
+                raise StoreError(f"appending to result {name} failed: {exc}".strip()) from exc
+            return int(row[0]) if row else data.num_rows
+
     def put_result(self, name: str, data: pa.Table, *, run_id: str | None = None) -> None:
         if not NAME.match(name) or name in TABLES:
             raise InputError(f"invalid result name {name!r}", field="name")
