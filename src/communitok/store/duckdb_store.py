@@ -275,7 +275,9 @@ class DuckDBStore(SqlStore):
                     "run_id = coalesce(?, run_id) WHERE name = ?",
                     [data.num_rows, utcnow(), run_id, name],
                 )
-                total = cur.execute("SELECT rows FROM results_index WHERE name = ?", [name]).fetchone()
+                total = cur.execute(
+                    "SELECT rows FROM results_index WHERE name = ?", [name]
+                ).fetchone()
                 cur.execute("COMMIT")
             except duckdb.Error as exc:
                 cur.execute("ROLLBACK")
