@@ -14,7 +14,9 @@ One run measures, on the seeded split of :mod:`communitok.safety.training`:
 - throughput (comments per second, 2 cores) of the model and the word-list filter;
 - lingo false positives on the simulator's clean comments (several communities), with
   and without lingo awareness, and recall on its planted toxic comments;
-- whether retraining reproduces the shipped model (same version fingerprint), its size.
+- whether retraining reproduces the shipped model (same version fingerprint), its size;
+- the hate-class study (``moderation_study.py``; development split only): recipe
+  variants compared on validation hate F1, and a label-noise check; ``--no-study`` skips it.
 
 Writes ``benchmarks/results/moderation.json``.
 """
@@ -148,6 +150,7 @@ def main() -> int:
     ap.add_argument("--data", default=str(REPO.parent / "shared" / "data"))
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--quick", action="store_true", help="skip leave-one-video-out")
+    ap.add_argument("--no-study", action="store_true", help="skip the hate-class study")
     args = ap.parse_args()
     t_all = time.perf_counter()
     d, y = load_davidson(args.data), load_youtube_spam(args.data)
@@ -184,6 +187,11 @@ def main() -> int:
             "youtube_spam": binary_metrics(wy != "ok", y_dev.labels == "spam"),
         },
     }
+    # --- hate-class study (development split only) -----------------------------------------
+    if not args.no_study:
+        from moderation_study import hate_study
+
+        res["hate_study"] = hate_study(d, y, seed=args.seed)
     # --- test (once) ---------------------------------------------------------------------
     test = evaluate(model, tr.davidson_test, tr.youtube_test)
     wd_t, wy_t = (

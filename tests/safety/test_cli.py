@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from communitok.cli.safety import app
-from communitok.core.errors import NotFound
+from communitok.core.errors import InputError, NotFound
 from communitok.store import DuckDBStore
 
 runner = CliRunner()
@@ -86,6 +86,33 @@ def test_evaluate_json(shared_data: Path) -> None:
     assert res["test"]["davidson"]["weighted_f1"] > res["baseline"]["davidson"]["weighted_f1"]
     r = runner.invoke(app, ["evaluate", "--data", str(shared_data)])
     assert r.exit_code == 0 and "weighted_f1" in r.output
+
+
+def test_classify_a_file_with_bad_bytes(tmp_path: Path) -> None:
+    f = tmp_path / "comments.txt"
+    lines = [
+        b"lovely book \xff\xfe review",  # not UTF-8
+        b"",  # empty comment
+        "\U0001f602\U0001f602\U0001f602".encode(),  # emoji only
+        "\u6296\u97f3 booktok \u597d\u770b".encode(),  # mixed scripts
+        b"ctrl\x00\x07\x1b[31m chars",
+        b"x" * 100_000,
+        b"check my channel and subscribe for free gift cards\r",
+    ]
+    f.write_bytes(b"\n".join(lines) + b"\n")
+    r = runner.invoke(app, ["classify", "--file", str(f), "--json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.output)
+    assert len(rows) == len(lines)
+    assert "\ufffd" in rows[0]["text"] and rows[0]["label"] in {"visible", "limited"}
+    assert [x["category"] for x in rows[1:4]] == ["ok", "ok", "ok"]
+    assert rows[-1]["category"] == "spam"
+    r = runner.invoke(app, ["classify", "typed text", "--file", str(f)])
+    assert r.exit_code == 0 and "1 line(s) held bytes that are not UTF-8" in r.output
+    r = runner.invoke(app, ["classify", "--file", str(tmp_path / "missing.txt")])
+    assert isinstance(r.exception, NotFound)
+    r = runner.invoke(app, ["classify"])
+    assert isinstance(r.exception, InputError)
 
 
 def test_train_missing_data_is_not_found(tmp_path: Path) -> None:

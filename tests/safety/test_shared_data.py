@@ -22,6 +22,13 @@ def test_dataset_counts(shared_data: Path) -> None:
     assert {c: int(np.sum(d.labels == c)) for c in ("hate", "offensive", "ok")} == {
         "hate": 1_430, "offensive": 19_190, "ok": 4_163,
     }  # fmt: skip
+    assert (
+        d.votes.shape == (len(d), 3)
+        and d.votes.sum() == 3 * 22_807 + 4 * 211 + 6 * 1_571 + 7 * 27 + 9 * 167
+    )
+    top = np.array(["hate", "offensive", "ok"], dtype=object)[d.votes.argmax(axis=1)]
+    assert np.all(top == d.labels)  # the class is the annotators' majority
+    assert d.subset(np.array([5, 7])).votes.tolist() == d.votes[[5, 7]].tolist()
     y = load_youtube_spam(shared_data)
     assert len(y) == 1_956 - 194  # exact duplicate texts dropped before any split
     assert sorted(set(y.groups)) == ["Eminem", "KatyPerry", "LMFAO", "Psy", "Shakira"]
@@ -56,6 +63,7 @@ def test_readers_survive_invalid_utf8(tmp_path: Path) -> None:
     (folder / "labeled_data.csv.gz").write_bytes(gzip.compress(body))
     d = load_davidson(tmp_path)
     assert d.labels.tolist() == ["ok"] and "\ufffd" in d.texts[0]
+    assert d.votes.tolist() == [[0, 0, 3]]
     (folder / "labeled_data.csv.gz").write_bytes(b"not gzip")
     with pytest.raises(InputError):
         load_davidson(tmp_path)

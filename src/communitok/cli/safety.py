@@ -85,16 +85,35 @@ def evaluate(
 
 @app.command()
 def classify(
-    text: Annotated[list[str], typer.Argument(help="Comment text(s) to classify.")],
+    text: Annotated[
+        list[str] | None, typer.Argument(help="Comment text(s) to classify.", show_default=False)
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            help="Also classify every line of this file (- for standard input); bytes that "
+            "are not UTF-8 are replaced, never fatal.",
+        ),
+    ] = None,
     lingo: Annotated[
         list[str] | None, typer.Option("--lingo", help="A community lingo word or phrase.")
     ] = None,
     model: Annotated[Path | None, typer.Option(help="Model file (default: shipped).")] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Classify TEXT: category, visibility label, probabilities."""
+    """Classify TEXT (and/or the lines of --file): category, visibility label, probabilities."""
+    from ..core.errors import InputError
     from ..safety import CATEGORIES, ModerationModel, VisibilityPolicy, decide, load_default_model
+    from ..safety.datasets import read_texts
 
+    text = list(text or [])
+    bad = 0
+    if file is not None:
+        lines, bad = read_texts(file)
+        text += lines
+    if not text:
+        raise InputError("give at least one TEXT or a --file with lines", field="text")
     m = ModerationModel.load(model) if model else load_default_model()
     proba = m.predict_proba(text, lingo)
     cats = decide(proba, m.thresholds_)
@@ -118,6 +137,8 @@ def classify(
     for r in rows:
         probs = " ".join(f"{k}={v:.2f}" for k, v in r["proba"].items())
         console.print(f"[bold]{r['category']}[/] → {r['label']}  ({probs})  {r['text'][:80]!r}")
+    if bad:
+        console.print(f"{bad} line(s) held bytes that are not UTF-8: replaced by U+FFFD")
 
 
 @app.command()
@@ -179,6 +200,9 @@ def override(
     label: Annotated[str, typer.Argument(help="visible, limited, hidden or needs_review")],
     reviewer: Annotated[str, typer.Option(help="Reviewer id.")],
     reason: Annotated[str, typer.Option(help="Why (kept in the decision log).")],
+    category: Annotated[
+        str | None, typer.Option(help="The reviewer's category: hate, offensive, spam or ok.")
+    ] = None,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -186,7 +210,10 @@ def override(
     from ..engine.safety import override as do_override
 
     with engine_for(store) as eng:
-        row = do_override(eng.store, item_kind, item_id, label, reviewer_id=reviewer, reason=reason)
+        row = do_override(
+            eng.store, item_kind, item_id, label, reviewer_id=reviewer, reason=reason,
+            category=category,
+        )  # fmt: skip
     if json_out:
         print_json(row)
         return

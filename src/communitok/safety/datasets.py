@@ -17,7 +17,7 @@ import csv
 import gzip
 import io
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,16 +28,21 @@ DAVIDSON = Path("moderation/davidson/labeled_data.csv.gz")
 YOUTUBE_SPAM = Path("moderation/youtube_spam/youtube_spam.csv.gz")
 _DAVIDSON_CLASSES = {"0": "hate", "1": "offensive", "2": "ok"}
 _SPAM_CLASSES = {"1": "spam", "0": "ok"}
+#: Davidson's annotator vote columns, in :attr:`LabeledTexts.votes` order.
+VOTE_COLUMNS = ("hate_speech", "offensive_language", "neither")
 
 
 @dataclass(frozen=True)
 class LabeledTexts:
-    """Texts with moderation categories; ``groups`` (e.g. source video) may be empty."""
+    """Texts with moderation categories; ``groups`` (e.g. source video) may be empty;
+    ``votes`` (Davidson only) holds the annotators' votes per text, columns
+    :data:`VOTE_COLUMNS` (hate, offensive, neither), else it is empty."""
 
     name: str
     texts: tuple[str, ...]
     labels: np.ndarray
     groups: np.ndarray
+    votes: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype=np.int64))
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -49,6 +54,7 @@ class LabeledTexts:
             tuple(self.texts[i] for i in idx),
             self.labels[idx],
             self.groups[idx] if len(self.groups) else self.groups,
+            self.votes[idx] if len(self.votes) else self.votes,
         )
 
 
@@ -74,14 +80,51 @@ def _folder(data: str | Path, rel: Path) -> Path:
 def load_davidson(data: str | Path) -> LabeledTexts:
     """Davidson et al. 2017 from the data root (``../shared/data``) or its own folder."""
     path = _folder(data, DAVIDSON)
-    texts, labels = [], []
+    texts, labels, votes = [], [], []
     for i, row in enumerate(_rows(path), start=2):
         cls = _DAVIDSON_CLASSES.get((row.get("class") or "").strip())
         if cls is None or row.get("tweet") is None:
             raise InputError("bad class or tweet", source=str(path), line=i)
+        try:
+            votes.append([int(row.get(c) or 0) for c in VOTE_COLUMNS])
+        except ValueError:
+            raise InputError("vote counts must be integers", source=str(path), line=i) from None
         texts.append(row["tweet"])
         labels.append(cls)
-    return LabeledTexts("davidson", tuple(texts), np.array(labels, dtype=object), np.array([]))
+    return LabeledTexts(
+        "davidson",
+        tuple(texts),
+        np.array(labels, dtype=object),
+        np.array([]),
+        np.array(votes, dtype=np.int64).reshape(-1, 3),
+    )
+
+
+def read_texts(path: str | Path) -> tuple[list[str], int]:
+    """One comment per line of a text file (``-``: standard input) → ``(texts, n_bad)``.
+
+    Bytes that are not valid UTF-8 are replaced by U+FFFD (never fatal); ``n_bad`` counts
+    the lines that needed a replacement. A trailing newline does not add an empty comment.
+    """
+    if str(path) == "-":
+        raw = sys.stdin.buffer.read()
+    else:
+        p = Path(path)
+        if not p.is_file():
+            raise NotFound(f"file not found: {p}")
+        raw = p.read_bytes()
+    lines = raw.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    texts, bad = [], 0
+    for line in lines:
+        line = line.removesuffix(b"\r")
+        try:
+            texts.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            texts.append(line.decode("utf-8", errors="replace"))
+            bad += 1
+    return texts, bad
 
 
 def load_youtube_spam(data: str | Path) -> LabeledTexts:

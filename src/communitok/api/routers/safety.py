@@ -1,8 +1,8 @@
 """``/v1/safety``: classify text, classify stored items, review queue, decisions
 (reviewer overrides), viewer reports, community safety health, partner safety figures.
 
-Writes to the decision log and the reports are serialised (the engine appends by
-rewriting a result table). Partner keys see only :func:`partner_community_safety`, which
+Writes to the decision log and the reports are serialised (the engine appends rows to
+result tables and then recomputes the ``visibility`` result). Partner keys see only :func:`partner_community_safety`, which
 the safety package's k-anonymity guard builds.
 """
 
