@@ -78,3 +78,8 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     )
     assert r.returncode == 0, r.stderr
     assert "communitok demo" in r.stdout and "events" in r.stdout
+    # every analysis section ran (a failing one prints "<title> failed:" and goes on)
+    assert " failed:" not in r.stdout, r.stdout[-3000:]
+    for title in ("Communities", "Safety", "Trends and cascades", "For You feed"):
+        assert title in r.stdout, title
+    assert "moderated" in r.stdout and "Review queue" in r.stdout

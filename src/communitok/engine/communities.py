@@ -138,7 +138,11 @@ def detect_communities(
     safety: pa.Table | SafetyHook | None = None,
 ) -> DetectionSummary:
     """Detect communities over everything stored, track them per *window_days* window
-    (None: no tracking), store every result table; returns a summary."""
+    (None: no tracking), store every result table; returns a summary.
+
+    *safety* fills the profiles' ``safety_health`` (0 … 1, 1 = no flagged comments); by
+    default it is computed from the moderation labels in force, when there are any
+    (``engine.safety.refresh_profile_health``, which moderation passes also call)."""
     cfg = (config or CommunityConfig()).validate()
     if window_days is not None and not window_days > 0:
         raise InputError("must be > 0 or None", field="window_days")
@@ -193,6 +197,10 @@ def detect_communities(
             tables["community_events"] = ev
         for name, table in tables.items():
             store.put_result(name, table, run_id=run_id)
+        if safety is None and store.has_result("visibility"):
+            from .safety import refresh_profile_health
+
+            refresh_profile_health(store)  # type: ignore[arg-type]
         counts: dict[str, int] = {}
         if ev is not None:
             for kind in ev["kind"].to_pylist():

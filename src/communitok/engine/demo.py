@@ -84,10 +84,12 @@ def run_demo(
 
 
 def _load_sections() -> None:
-    """Import the engine modules that register demo sections (once)."""
+    """Import the engine modules that register demo sections (once), in running order:
+    safety after communities (it masks their lingo) and before the feed (which filters
+    on its visibility labels)."""
     import importlib
 
-    for mod in ("communities", "trends", "feed", "safety", "insights"):
+    for mod in ("communities", "safety", "trends", "feed", "insights"):
         try:
             importlib.import_module(f"communitok.engine.{mod}")
         except ModuleNotFoundError as exc:

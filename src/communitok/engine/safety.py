@@ -54,6 +54,7 @@ VISIBILITY = "visibility"
 REPORTS = "safety_reports"
 MEMBERS = "community_members"
 LINGO = "community_lingo"
+PROFILES = "community_profiles"
 _LINGO_COLUMNS = ("term", "lingo", "word", "phrase", "token")
 
 
@@ -194,6 +195,8 @@ def classify_stored(
         if new.num_rows:
             _append(store, DECISIONS, DECISION_SCHEMA, new, run_id)
         refresh_visibility(store, policy)
+        if item_kind == "comment":
+            refresh_profile_health(store)
         count = lambda col: {  # noqa: E731
             str(k): int(v)
             for k, v in zip(
@@ -326,6 +329,33 @@ def community_health(
     )
 
 
+def refresh_profile_health(store: Store) -> int:
+    """Write each community's safety health (1 − share of its comments flagged, from the
+    labels in force) into the ``community_profiles`` result; returns the number of
+    communities that got a value. A no-op without profiles or comments. Moderation
+    passes call it; a single reviewer override does not (the next pass picks it up)."""
+    if not store.has_result(PROFILES) or store.count("comments") == 0:
+        return 0
+    prof = store.read(PROFILES)
+    if "safety_health" not in prof.column_names or "community_id" not in prof.column_names:
+        return 0
+    summary = community_health(store).summary
+    share = {
+        str(c): s
+        for c, s in zip(
+            summary["community"].to_pylist(), summary["share_flagged"].to_pylist(), strict=True
+        )
+        if s is not None
+    }
+    vals = [
+        None if share.get(str(c)) is None else 1.0 - float(share[str(c)])
+        for c in prof["community_id"].to_pylist()
+    ]
+    i = prof.column_names.index("safety_health")
+    store.put_result(PROFILES, prof.set_column(i, "safety_health", pa.array(vals, pa.float64())))
+    return sum(v is not None for v in vals)
+
+
 def community_health_of(store: Store, community: str, **kw: Any) -> HealthReport:
     """:func:`community_health` for one community; :class:`NotFound` if it has no comments."""
     rep = community_health(store, **kw).community(community)
@@ -397,3 +427,41 @@ def evaluate_model(data: str | Path, *, model_path: str | Path | None = None) ->
         },
         "validation": model.metadata_.get("validation"),
     }
+
+
+def _demo_section(eng: Any, truth: Any, console: Any) -> None:
+    """Demo: moderate every stored comment and caption, then show the review queue and the
+    communities whose comments moderation flags most."""
+    from rich.table import Table
+
+    for kind in ("comment", "video"):
+        s = classify_stored(eng.store, item_kind=kind)
+        labels = ", ".join(f"{k} {v:,}" for k, v in sorted(s.by_label.items()))
+        console.print(f"moderated {s.classified:,} {kind}s ({s.model_version}): {labels}")
+    q = review_queue(eng.store, limit=5)
+    t = Table(title="Review queue (severity × reach)")
+    for c in ("item", "label", "category", "priority", "why"):
+        t.add_column(c)
+    for r in q.to_pylist():
+        t.add_row(f"{r['item_kind']} {r['item_id']}", r["label"], r["category"] or "",
+                  f"{r['priority']:,.1f}", r["why"] or "")  # fmt: skip
+    console.print(t)
+    if eng.store.count("comments"):
+        summary = community_health(eng.store).summary
+        worst = sorted(
+            (r for r in summary.to_pylist() if r["comments"] >= 20),
+            key=lambda r: -(r["share_flagged"] or 0.0),
+        )[:3]
+        for r in worst:
+            console.print(
+                f"community {r['community']}: {r['share_flagged']:.1%} of {r['comments']:,} "
+                f"comments flagged, {r['direction']}"
+            )
+
+
+try:  # register with the demo when it is available
+    from .demo import section
+
+    section("Safety")(_demo_section)
+except ImportError:  # pragma: no cover
+    pass

@@ -146,18 +146,20 @@ export async function show(root, id) {
 }
 
 async function safety(c, profile) {
-  if (profile.safety_health !== null && profile.safety_health !== undefined) {
-    return h("p", {}, `Flagged share: ${pct(profile.safety_health)}`);
-  }
+  const score = profile.safety_health;
+  const hasScore = score !== null && score !== undefined;
+  const scoreRow = ["Health (share of comments not flagged)", hasScore ? `${num(score * 100)} %` : "–"];
   try {
     const s = await api("/safety/health/" + encodeURIComponent(c.community_id));
     return facts([
+      scoreRow,
       ["Comments", num(s.summary.comments)],
       ["Flagged share", `${num((s.summary.share_flagged || 0) * 100)} %`],
       ["Reports per 1k views", num(s.summary.reports_per_1k_views)],
       ["Trend", s.summary.direction || "–"],
     ]);
   } catch (err) {
+    if (hasScore) return facts([scoreRow]);
     return h("p", { class: "muted" }, `No safety figures for this community yet (${err.message}).`);
   }
 }
