@@ -4,11 +4,16 @@ For each size (simulator presets ``tiny``, ``small``, ``medium``) the same Parqu
 data goes through both paths, each in a fresh process so that peak memory is its own:
 
 * **single**: ``hashtag_cooccurrence_single`` (video_items + cooccurrence),
-  ``item_time_series_single`` (DuckDB SQL of trend_sql, hourly), and implicit ALS
+  ``item_time_series_single`` (DuckDB SQL of trend_sql, hourly),
+  ``community_time_series_single`` (the same SQL per community, daily, four metrics),
+  ``creator_audience_single`` (TF-IDF cosine, top-30: the item graph's audience layer),
+  ``viewer_interests_single`` (``communities.overlap.interested_in``) and implicit ALS
   (``ImplicitMF`` on ``graph.engagement``, then top-20 unseen per viewer).
-* **spark**: ``hashtag_cooccurrence``, ``item_time_series`` (hourly) and
-  ``als_feed_candidates`` from ``communitok.engine.spark_jobs`` with ``local[2]``,
-  each writing and committing Parquet output. Session start is reported apart.
+* **spark**: the twins in ``communitok.engine.spark`` with ``local[2]``, each writing
+  and committing Parquet output. Session start is reported apart.
+
+The community jobs use the simulator's planted video → community map
+(``truth/video_truth.parquet``, weight 1) as the membership on both paths.
 
 Peak memory: the worker's max RSS (``ru_maxrss``) and, for Spark, the JVM's peak RSS
 (``VmHWM``) added. Writes ``benchmarks/results/spark_scaling.json``.
@@ -44,11 +49,32 @@ def _jvm_hwm_mib(spark) -> float:
     return float("nan")
 
 
+def members_file(data: Path) -> Path:
+    """video_id, community_id, weight (1.0) from the planted truth, written once."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = data / "bench_members.parquet"
+    if not path.exists():
+        t = pq.read_table(
+            data / "truth" / "video_truth.parquet", columns=["video_id", "community_id"]
+        )
+        t = t.filter(t.column("community_id").is_valid())
+        pq.write_table(t.append_column("weight", pa.array([1.0] * t.num_rows)), path)
+    return path
+
+
 def worker_single(data: Path) -> dict:
     import numpy as np
     import pyarrow.parquet as pq
 
-    from communitok.engine.spark_jobs import hashtag_cooccurrence_single, item_time_series_single
+    from communitok.engine.spark import (
+        community_time_series_single,
+        creator_audience_single,
+        hashtag_cooccurrence_single,
+        item_time_series_single,
+        viewer_interests_single,
+    )
     from communitok.evaluation import top_k_from_scores
     from communitok.feed.mf import ImplicitMF
     from communitok.graph import engagement
@@ -62,6 +88,23 @@ def worker_single(data: Path) -> dict:
     series = item_time_series_single(data / "videos.parquet", data / "events.parquet", "hour")
     t["item_time_series"] = time.perf_counter() - s
     out["series_rows"] = series.num_rows
+    members = members_file(data)
+    s = time.perf_counter()
+    cs = community_time_series_single(
+        data / "videos.parquet", data / "events.parquet", members, "day"
+    )
+    t["community_time_series"] = time.perf_counter() - s
+    out["community_series_rows"] = cs.num_rows
+    s = time.perf_counter()
+    g = creator_audience_single(
+        pq.read_table(data / "videos.parquet"), pq.read_table(data / "events.parquet"), top_k=30
+    )
+    t["creator_audience_projection"] = time.perf_counter() - s
+    out["audience_edges"] = g.n_edges
+    s = time.perf_counter()
+    vi = viewer_interests_single(pq.read_table(data / "events.parquet"), pq.read_table(members))
+    t["viewer_interests"] = time.perf_counter() - s
+    out["interest_rows"] = vi.num_rows
     s = time.perf_counter()
     b = engagement(pq.read_table(data / "events.parquet"))
     x = b.matrix.copy()
@@ -80,7 +123,7 @@ def worker_single(data: Path) -> dict:
 
 
 def worker_spark(data: Path) -> dict:
-    from communitok.engine import spark_jobs as sj
+    from communitok.engine import spark as sj
 
     s = time.perf_counter()
     spark = sj.spark_session("local[2]", app="bench", **{"spark.driver.memory": "4g"})
@@ -97,6 +140,23 @@ def worker_spark(data: Path) -> dict:
         )
         t["item_time_series"] = time.perf_counter() - s
         out["series_rows"] = json.loads((o / sj.MANIFEST).read_text())["rows"]["series"]
+        members = members_file(data)
+        s = time.perf_counter()
+        o = sj.community_time_series(
+            spark, data / "videos.parquet", data / "events.parquet", members, "day", Path(d) / "cs"
+        )
+        t["community_time_series"] = time.perf_counter() - s
+        out["community_series_rows"] = sj.manifest(o)["rows"]["series"]
+        s = time.perf_counter()
+        o = sj.creator_audience_projection(
+            spark, data / "videos.parquet", data / "events.parquet", Path(d) / "aud", top_k=30
+        )
+        t["creator_audience_projection"] = time.perf_counter() - s
+        out["audience_edges"] = sj.manifest(o)["rows"]["edges"]
+        s = time.perf_counter()
+        o = sj.viewer_interests(spark, data / "events.parquet", members, Path(d) / "vi")
+        t["viewer_interests"] = time.perf_counter() - s
+        out["interest_rows"] = sj.manifest(o)["rows"]["members"]
         s = time.perf_counter()
         o = sj.als_feed_candidates(
             spark, data / "events.parquet", Path(d) / "als",
@@ -174,8 +234,13 @@ def main() -> None:
             "total_ratio": tot_spark / tot_single,
             "total_ratio_with_session_start": (tot_spark + spark["session_start_s"]) / tot_single,
             "same_aggregate_rows": all(
-                single["rows"][k] == spark["rows"][k] for k in ("pairs", "series_rows")
+                single["rows"][k] == spark["rows"][k]
+                for k in ("pairs", "series_rows", "community_series_rows", "interest_rows")
             ),
+            "audience_edges_single_vs_spark": [
+                single["rows"]["audience_edges"],
+                spark["rows"]["audience_edges"],
+            ],
         }
         results.append(row)
         results.sort(key=lambda r: r["rows"]["events"])

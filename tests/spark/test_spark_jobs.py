@@ -16,7 +16,8 @@ except ImportError as exc:  # only reason to skip: the optional extra is absent
         allow_module_level=True,
     )
 
-from communitok.engine import spark_jobs as sj
+from communitok.engine import spark as sj
+from communitok.engine.spark import session as spark_session_module
 from communitok.evaluation import random_split
 from communitok.graph import engagement, npmi_graph, video_items
 
@@ -123,7 +124,7 @@ def test_interrupted_job_rerun_gives_complete_unduplicated_output(
     def crash(tmp: Path) -> None:
         raise KeyboardInterrupt("killed before commit")
 
-    monkeypatch.setattr(sj, "_before_rename", crash)
+    monkeypatch.setattr(spark_session_module, "_before_rename", crash)
     with pytest.raises(KeyboardInterrupt):
         sj.hashtag_cooccurrence(spark, v, out)
     assert not out.exists()  # nothing half-written is visible

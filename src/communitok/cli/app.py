@@ -138,6 +138,7 @@ def _register_subcommands() -> None:
     from .communities import app as communities_app
     from .feed import app as feed_app
     from .insights import app as insights_app
+    from .migrate import migrate
     from .safety import app as safety_app
     from .serve import serve
     from .trends import cascades_app, trends_app
@@ -145,6 +146,7 @@ def _register_subcommands() -> None:
     app.add_typer(communities_app, name="communities")
     app.add_typer(feed_app, name="feed")
     app.add_typer(insights_app, name="insights")
+    app.command("migrate")(migrate)
     app.command()(serve)
     app.add_typer(safety_app, name="safety")
     app.add_typer(trends_app, name="trends")

@@ -247,6 +247,42 @@ class DuckDBStore(SqlStore):
         except duckdb.Error as exc:
             raise StoreError(f"query failed: {exc}") from exc
 
+    def restore_metadata(self, table: str, data: pa.Table) -> int:
+        """Insert ledger (``ingest_batches``) or ``runs`` rows copied from another store in
+        one transaction; a row whose key is already here is kept. Returns rows inserted."""
+        key = {"ingest_batches": "batch_id", "runs": "run_id"}.get(table)
+        if key is None:
+            raise InputError("must be ingest_batches or runs", field="table")
+        if self.read_only:
+            raise StoreError("store is read-only")
+        if not isinstance(data, pa.Table):
+            raise InputError("must be a pyarrow.Table", field="data")
+        with self._lock:
+            cur = self._cursor()
+            have = [r[0] for r in cur.execute(f"DESCRIBE {table}").fetchall()]
+            if sorted(have) != sorted(data.column_names):
+                raise InputError(
+                    f"columns {data.column_names} are not those of {table}", field="data"
+                )
+            cols = ", ".join(have)
+            cur.register("_meta", data)
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                row = cur.execute(
+                    f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _meta m "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = m.{key})"
+                ).fetchone()
+                cur.execute("COMMIT")
+            except duckdb.Error as exc:
+                cur.execute("ROLLBACK")
+                raise StoreError(f"restoring {table} rows failed: {exc}") from exc
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            finally:
+                cur.unregister("_meta")
+        return int(row[0]) if row else 0
+
     # --- results --------------------------------------------------------------
     def append_result(self, name: str, data: pa.Table, *, run_id: str | None = None) -> int:
         if not NAME.match(name) or name in TABLES:

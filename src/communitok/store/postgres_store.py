@@ -126,18 +126,33 @@ class PostgresStore(SqlStore):
         cur, rows = self._exec(sql, params)
         return _to_arrow(cur, rows, self._schema_of(table) if table else None)
 
+    def _live(self) -> None:
+        """Reconnect when the server dropped the connection (the lost session's open
+        transaction was rolled back by the server, so nothing half-done survives)."""
+        if self._closed:
+            raise StoreError("store is closed")
+        if self._conn.closed:
+            try:
+                self._conn = self._psycopg.connect(self.dsn, autocommit=True)
+            except self._psycopg.Error as exc:
+                raise StoreError(
+                    f"lost the connection to {self._safe_dsn()} and cannot reconnect: {exc}"
+                ) from None
+
+    def _lost(self) -> str:
+        return "; connection lost, the next call reconnects" if self._conn.closed else ""
+
     def _exec(
         self, sql: str, params: Sequence[Any] | None = None
     ) -> tuple[Any, list[tuple[Any, ...]]]:
-        if self._closed:
-            raise StoreError("store is closed")
         with self._lock:
+            self._live()
             cur = self._conn.cursor()
             try:
                 cur.execute(_placeholders(sql), list(params or []))
                 rows = cur.fetchall() if cur.description else []
             except self._psycopg.Error as exc:
-                raise StoreError(f"query failed: {exc}".strip()) from exc
+                raise StoreError(f"query failed: {exc}".strip() + self._lost()) from exc
             return cur, rows
 
     # --- schema ---------------------------------------------------------------
@@ -190,6 +205,7 @@ class PostgresStore(SqlStore):
         batch = conform(data, spec)
         n = batch.num_rows
         with self._lock:
+            self._live()
             if batch_id is not None and self.has_batch(batch_id):
                 return WriteResult(table, n, 0, 0, n, skipped_batch=True, batch_id=batch_id)
             if n == 0:
@@ -220,7 +236,7 @@ class PostgresStore(SqlStore):
                         )
             except self._psycopg.Error as exc:
                 raise StoreError(
-                    f"write to {table} failed, batch rolled back: {exc}".strip()
+                    f"write to {table} failed, batch rolled back: {exc}".strip() + self._lost()
                 ) from exc
         return WriteResult(
             table,
@@ -242,6 +258,7 @@ class PostgresStore(SqlStore):
             raise InputError("must be >= 1", field="batch_rows")
         physical = self._resolve(table)
         schema = self._schema_of(table)
+        self._live()
         with self._lock, self._conn.transaction():
             cur = self._conn.cursor(name=f"it_{uuid.uuid4().hex[:8]}")
             cur.execute(f"SELECT {self._columns_sql(physical, columns)} FROM {physical}")
@@ -252,6 +269,42 @@ class PostgresStore(SqlStore):
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         cur, rows = self._exec(sql, params)
         return _to_arrow(cur, rows)
+
+    def restore_metadata(self, table: str, data: pa.Table) -> int:
+        """Insert ledger (``ingest_batches``) or ``runs`` rows copied from another store in
+        one transaction; a row whose key is already here is kept. Returns rows inserted."""
+        key = {"ingest_batches": "batch_id", "runs": "run_id"}.get(table)
+        if key is None:
+            raise InputError("must be ingest_batches or runs", field="table")
+        if self.read_only:
+            raise StoreError("store is read-only")
+        if not isinstance(data, pa.Table):
+            raise InputError("must be a pyarrow.Table", field="data")
+        with self._lock:
+            have = [
+                r[0]
+                for r in self._rows(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                    "AND table_schema = current_schema() ORDER BY ordinal_position",
+                    [table],
+                )
+            ]
+            if sorted(have) != sorted(data.column_names):
+                raise InputError(
+                    f"columns {data.column_names} are not those of {table}", field="data"
+                )
+            try:
+                with self._conn.transaction():
+                    cur = self._conn.cursor()
+                    cur.execute(f"CREATE TEMP TABLE _meta (LIKE {table}) ON COMMIT DROP")
+                    self._copy_into(cur, "_meta", data.select(have))
+                    cur.execute(
+                        f"INSERT INTO {table} SELECT * FROM _meta ON CONFLICT ({key}) DO NOTHING"
+                    )
+                    inserted = cur.rowcount
+            except self._psycopg.Error as exc:
+                raise StoreError(f"restoring {table} rows failed: {exc}".strip()) from exc
+        return int(inserted)
 
     # --- results --------------------------------------------------------------
     def append_result(self, name: str, data: pa.Table, *, run_id: str | None = None) -> int:
@@ -315,6 +368,7 @@ class PostgresStore(SqlStore):
                     f"result column {f.name!r} has unsupported type {f.type}", field="data"
                 ) from None
         physical = RESULT_PREFIX + name
+        self._live()
         try:
             with self._lock, self._conn.transaction():
                 cur = self._conn.cursor()
