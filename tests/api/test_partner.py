@@ -126,8 +126,10 @@ def _calls(world: dict[str, Any]) -> list[tuple[str, str, Any]]:
         ("GET", f"/v1/partner/communities/{cid}/ambassadors", None),
         ("GET", "/v1/partner/overlap", None),
         ("GET", f"/v1/partner/communities/{cid}/content-brief", None),
-        ("POST", "/v1/partner/campaigns/readout", {"hashtags": world["tags"][:2]}),
-    ]
+        ("GET", f"/v1/partner/communities/{cid}/listen", None),
+        ("POST", "/v1/partner/campaigns/readout",
+         {"hashtags": world["tags"][:2], "design": "exposed"}),
+    ]  # fmt: skip
 
 
 def _req(world: dict[str, Any], method: str, path: str, body: Any, scope: str | None) -> Any:
@@ -174,9 +176,59 @@ def test_flow_payloads(world: dict[str, Any], small_k: Any) -> None:
     assert cb["community"]["community_id"] == cid and cb["use_hashtags"]
     assert all(w["n_people"] >= 5 for w in cb["posting_windows"])
     ro = _req(world, "POST", "/v1/partner/campaigns/readout",
-              {"hashtags": world["tags"][:2]}, "partner").json()  # fmt: skip
+              {"hashtags": world["tags"][:2], "design": "exposed"}, "partner").json()  # fmt: skip
     assert ro["readout"]["status"] == "ok" and ro["readout"]["ci_low"] is not None
     assert {a["arm"] for a in ro["arms"]} == {"treated", "control"}
+    # no arms: the community against comparable ones, both estimators, 4 guarded cells
+    did = _req(world, "POST", "/v1/partner/campaigns/readout", {"hashtags": ["ad"]},
+               "partner").json()  # fmt: skip
+    assert did["design"] == "did" and len(did["estimates"]) in (0, 2)
+    assert all(a["n_people"] >= 5 for a in did["arms"])
+    if did["readout"]["status"] == "ok":
+        assert {a["arm"] for a in did["arms"]} == {
+            "target/before",
+            "target/during",
+            "comparison/before",
+            "comparison/during",
+        }
+    else:
+        assert did["readout"]["reason"] and did["readout"]["lift"] is None
+
+
+def test_listen(world: dict[str, Any], small_k: Any) -> None:
+    cid = world["community"]["community_id"]
+    comms = [c["community_id"] for c in world["engine"].store.read("communities").to_pylist()]
+    others = [c for c in comms if c != cid][:2]
+    q = "&".join(f"target={t}" for t in others)
+    r = _req(world, "GET", f"/v1/partner/communities/{cid}/listen?{q}&recent_days=3", None,
+             "partner").json()  # fmt: skip
+    assert r["status"] == "ok" and r["k"] == 5 and r["community"]["community_id"] == cid
+    assert r["top_hashtags"] and r["top_hashtags"][0]["item"] in world["tags"]
+    for sec in ("top_hashtags", "rising_hashtags", "sounds", "effects", "lingo", "trends",
+                "bridges", "overlap"):  # fmt: skip
+        assert all(x["n_people"] >= 5 for x in r[sec]), sec
+        assert not {"viewer_id", "user_id", "creator_id"} & {c for x in r[sec] for c in x}
+    assert {x["b"] for x in r["overlap"]} <= {str(t) for t in others}
+    assert all(x["share_low"] <= x["share"] <= x["share_high"] for x in r["top_hashtags"])
+    # exports of the same report
+    h = _req(world, "GET", f"/v1/partner/communities/{cid}/listen?format=html", None, "partner")
+    assert h.status_code == 200 and h.headers["content-type"].startswith("text/html")
+    assert "Plotly.newPlot" in h.text and ' src="http' not in h.text
+    c = _req(world, "GET", f"/v1/partner/communities/{cid}/listen?format=csv", None, "partner")
+    assert c.headers["content-type"].startswith("text/csv") and c.text.startswith("section,")
+    j = _req(world, "GET", "/v1/partner/overlap?format=csv&top=2", None, "partner")
+    assert j.status_code == 200 and "jaccard" in j.text.splitlines()[0]
+    m = world["client"].post("/v1/partner/match?format=html", json={"brief": "<b>x</b> " +
+                             world["community"]["name"]}, headers=auth(world["keys"]["partner"]))  # fmt: skip
+    assert m.status_code == 200 and "<b>x</b>" not in m.text and "&lt;b&gt;x" in m.text
+    # bad input
+    for path in (f"/v1/partner/communities/{cid}/listen?format=pdf",
+                 f"/v1/partner/communities/{cid}/listen?recent_days=0",
+                 f"/v1/partner/communities/{cid}/listen?target=-3",
+                 f"/v1/partner/communities/{cid}/listen?target=x"):  # fmt: skip
+        assert_error(_req(world, "GET", path, None, "partner"), 422)
+    assert_error(_req(world, "GET", f"/v1/partner/communities/{cid}/listen?target=999999",
+                      None, "partner"), 404, "not_found")  # fmt: skip
 
 
 def test_high_k_suppresses_everything(world: dict[str, Any], small_k: Any) -> None:
@@ -190,6 +242,9 @@ def test_high_k_suppresses_everything(world: dict[str, Any], small_k: Any) -> No
     # a partner learns nothing about a community under k: same answer as an unknown one
     for path in (f"/v1/partner/communities/{cid}/ambassadors",
                  f"/v1/partner/communities/{cid}/content-brief",
+                 f"/v1/partner/communities/{cid}/listen",
+                 f"/v1/partner/communities/{cid}/listen?format=html",
+                 "/v1/partner/communities/999999/listen",
                  "/v1/partner/communities/999999/content-brief"):  # fmt: skip
         assert_error(_req(world, "GET", path, None, "partner"), 404, "not_found")
     # analysts get the guarded aggregates: rows withheld, figures never below k
@@ -199,10 +254,14 @@ def test_high_k_suppresses_everything(world: dict[str, Any], small_k: Any) -> No
     cb = _req(world, "GET", f"/v1/partner/communities/{cid}/content-brief", None,
               "analyst").json()  # fmt: skip
     assert cb["posting_windows"] == [] and cb["lingo"] == []
-    ro = _req(world, "POST", "/v1/partner/campaigns/readout",
-              {"hashtags": world["tags"][:2]}, "partner").json()  # fmt: skip
-    assert ro["readout"]["status"] == "abstain" and ro["arms"] == []
-    assert ro["readout"]["lift"] is None
+    li = _req(world, "GET", f"/v1/partner/communities/{cid}/listen", None, "analyst").json()
+    assert li["status"] == "abstain" and li["top_hashtags"] == [] and li["n_people"] is None
+    assert set(li["community"]) == {"community_id", "name"}
+    for design in ("exposed", "did"):
+        ro = _req(world, "POST", "/v1/partner/campaigns/readout",
+                  {"hashtags": ["ad"], "design": design}, "partner").json()  # fmt: skip
+        assert ro["readout"]["status"] == "abstain" and ro["arms"] == []
+        assert ro["readout"]["lift"] is None and ro["estimates"] == []
 
 
 def test_bad_input_is_422(world: dict[str, Any], small_k: Any) -> None:
@@ -220,6 +279,8 @@ def test_bad_input_is_422(world: dict[str, Any], small_k: Any) -> None:
         ("GET", f"/v1/partner/communities/{cid}/ambassadors?top=1000", None),
         ("GET", "/v1/partner/communities/abc/content-brief", None),
         ("POST", "/v1/partner/campaigns/readout", {"hashtags": []}),
+        ("POST", "/v1/partner/campaigns/readout", {"hashtags": ["x"], "design": "magic"}),
+        ("POST", "/v1/partner/campaigns/readout", {"hashtags": ["x"], "donors": [-1]}),
         ("POST", "/v1/partner/campaigns/readout", {"hashtags": ["#"]}),
         ("POST", "/v1/partner/campaigns/readout",
          {"hashtags": world["tags"][:1], "start": "2024-02-01T00:00:00Z",

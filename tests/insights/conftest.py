@@ -52,3 +52,32 @@ def detected_for(store, planted) -> int:
         tags.setdefault(cid, set()).add(t)
     want = set(planted.hashtags)
     return max(tags, key=lambda c: (len(tags[c] & want) / len(tags[c] | want), -c))
+
+
+@pytest.fixture(scope="session")
+def listened_path(tmp_path_factory, store_path):
+    """The small store plus trend results and moderated comments (the listening report's
+    optional inputs)."""
+    import shutil
+
+    from communitok.core.settings import Settings
+    from communitok.engine import open_engine
+    from communitok.engine.safety import classify_stored
+    from communitok.engine.trends import detect_trends
+
+    path = tmp_path_factory.mktemp("listen") / "l.duckdb"
+    shutil.copy(store_path, path)
+    folder = path.parent
+    with open_engine(Settings(store=str(path), rejects_dir=str(folder / "rejects"))) as eng:
+        detect_trends(eng)
+        classify_stored(eng.store)
+    return path
+
+
+@pytest.fixture
+def listened(listened_path):
+    from communitok.store import DuckDBStore
+
+    st = DuckDBStore(listened_path)
+    yield st
+    st.close()

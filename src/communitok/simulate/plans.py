@@ -11,6 +11,10 @@
   randomly split into *treated* (exposed) and *control* (never shown campaign videos).
   During the window, treated viewers' like/share/comment/follow probabilities on the
   target community's videos are multiplied by ``1 + lift``: the planted, known lift.
+  With ``campaign_design="community"`` every viewer is treated (no control arm): every
+  organic impression on the target community during the window gets the lift (planted
+  bought / pod engagement does not), the truth for difference-in-differences and
+  synthetic control.
 """
 
 from __future__ import annotations
@@ -144,6 +148,8 @@ def plan_campaigns(w: World) -> list[CampaignPlan]:
         ctrl = np.sort(rng.choice(rest, min(amb.size, rest.size), replace=False))
         aud = interested[:, target]
         coin = rng.random(w.n_viewers) < 0.5
+        if cfg.campaign_design == "community":  # everyone exposed, no control arm
+            aud = coin = np.ones(w.n_viewers, bool)
         brand = BRANDS[i % len(BRANDS)] + ("" if i < len(BRANDS) else str(i))
         plans.append(
             CampaignPlan(

@@ -148,6 +148,7 @@ def build_truth(
             n_control_viewers=int(c.control.sum()),
             ambassadors=_strs(ids.creators, c.ambassadors),
             control_creators=_strs(ids.creators, c.control_creators),
+            design=cfg.campaign_design,
         )
         for i, c in enumerate(campaigns)
     ]

@@ -137,6 +137,8 @@ class Campaign:
     n_control_viewers: int
     ambassadors: tuple[str, ...]
     control_creators: tuple[str, ...]
+    #: randomised (treated / control viewers) | community (everyone exposed)
+    design: str = "randomised"
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,9 @@
-"""``/v1/partner``: the brand flow — brief → matching communities, audience overlap,
-content brief, ambassadors, campaign read-out.
+"""``/v1/partner``: the brand flow — brief → matching communities, listening report,
+audience overlap, content brief, ambassadors, campaign read-out (randomised or against
+comparable communities).
+
+Every route answers JSON; ``?format=csv`` or ``?format=html`` returns the same report as
+CSV or a self-contained HTML page (:mod:`communitok.insights.export`).
 
 Every figure comes from :mod:`communitok.engine.insights`, whose partner-facing outputs
 are built by the safety package's k-anonymity guard (registered ``partner_*`` functions
@@ -15,11 +19,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
 from pydantic import Field
 
 from ...core.errors import NotFound
 from ...engine import insights as ei
 from ...insights import Brief
+from ...insights.export import render
 from ...safety import k_anonymous_aggregate
 from ..deps import AppState, Principal, StateDep, require
 from ..schemas import Open, Strict, Timestamp, Top, int_in
@@ -34,7 +40,22 @@ Term = Annotated[str, Field(min_length=1, max_length=100)]
 Tag = Annotated[str, Field(min_length=1, max_length=100, pattern=r"[^#\s]")]
 Terms = Annotated[list[Term], Field(max_length=50)]
 CommunityRef = int_in(0, 2**62)
+TargetId = Annotated[int, Field(ge=0, le=2**62)]
 OverlapKind = Literal["community", "creator-community", "creator"]
+Format = Annotated[
+    Literal["json", "csv", "html"],
+    Query(description="json (default), csv, or html (self-contained page with charts)."),
+]
+Design = Literal["auto", "randomised", "did", "synthetic", "exposed"]
+MEDIA = {"csv": "text/csv; charset=utf-8", "html": "text/html; charset=utf-8"}
+
+
+def _out(report: dict[str, Any], fmt: str, title: str) -> Any:
+    """JSON as is, or the report rendered as CSV / HTML."""
+    data = jsonable(report)
+    if fmt == "json":
+        return data
+    return Response(render(data, fmt, title=title), media_type=MEDIA[fmt])
 
 
 class MatchIn(Strict):
@@ -51,6 +72,9 @@ class MatchIn(Strict):
     regions: Terms = Field(default_factory=list, description="Target viewer regions.")
     exclude: Terms = Field(default_factory=list, description="Terms or hashtags to avoid.")
     top: Top = 10
+    matcher: Literal["lexical", "embedding", "blend"] = Field(
+        "lexical", description="embedding / blend need the optional embeddings extra (else 501)."
+    )
 
 
 class Match(Open):
@@ -102,16 +126,47 @@ class ContentBriefOut(Open):
 
 
 class CampaignIn(Strict):
-    hashtags: Annotated[list[Tag], Field(min_length=1, max_length=20)]
+    hashtags: Annotated[list[Tag], Field(max_length=20)] = Field(
+        default_factory=list, description="The campaign's hashtags (or give video_ids)."
+    )
+    video_ids: Annotated[list[Term], Field(max_length=1000)] = Field(
+        default_factory=list, description="The campaign's videos."
+    )
     start: Timestamp | None = None
     end: Timestamp | None = None
     community_id: CommunityRef | None = None
+    design: Design = Field(
+        "auto",
+        description="auto (difference-in-differences without arms), did, synthetic, exposed.",
+    )
+    donors: Annotated[list[CommunityRef], Field(max_length=200)] | None = Field(
+        None, description="Comparable communities (did / synthetic); default: all with data."
+    )
 
 
 class CampaignOut(Open):
     campaign: dict[str, Any]
+    design: str
     readout: dict[str, Any]
+    estimates: list[dict[str, Any]]
     arms: list[dict[str, Any]]
+    notes: list[str]
+
+
+class ListenOut(Open):
+    community: dict[str, Any]
+    status: str = Field(description="ok, or abstain (audience under k: nothing shown).")
+    k: int
+    n_people: int | None
+    window: dict[str, Any]
+    top_hashtags: list[dict[str, Any]]
+    rising_hashtags: list[dict[str, Any]]
+    sounds: list[dict[str, Any]]
+    effects: list[dict[str, Any]]
+    lingo: list[dict[str, Any]]
+    trends: list[dict[str, Any]]
+    bridges: list[dict[str, Any]]
+    overlap: list[dict[str, Any]]
     notes: list[str]
 
 
@@ -128,10 +183,34 @@ def _check_community(st: AppState, who: Principal, community_id: int) -> None:
 
 
 @router.post("/match", response_model=MatchOut, summary="Brief → communities that fit")
-def match(body: MatchIn, st: StateDep, _: Principal = PARTNERS) -> dict[str, Any]:
+def match(body: MatchIn, st: StateDep, format: Format = "json", _: Principal = PARTNERS) -> Any:
     brief = Brief(body.brief, tuple(body.hashtags), tuple(body.regions), tuple(body.exclude))
-    rep = ei.match_brief(st.engine.store, brief, k=st.privacy_k, top_n=body.top)
-    return jsonable(rep.to_dict())  # type: ignore[no-any-return]
+    rep = ei.match_brief(st.engine.store, brief, k=st.privacy_k, top_n=body.top,
+                         matcher=body.matcher)  # fmt: skip
+    return _out(rep.to_dict(), format, "Communities for the brief")
+
+
+@router.get(
+    "/communities/{community_id}/listen",
+    response_model=ListenOut,
+    summary="Listening report: hashtags, lingo, sounds, trends, bridges, overlap",
+)
+def community_listen(
+    st: StateDep,
+    community_id: CommunityId,
+    target: Annotated[
+        list[TargetId], Query(max_length=50, description="The brand's other target communities.")
+    ] = [],  # noqa: B006 - FastAPI reads the default, never mutates it
+    recent_days: Annotated[float, Query(gt=0, le=90, description="Recent period (days).")] = 7.0,
+    format: Format = "json",
+    who: Principal = PARTNERS,
+) -> Any:
+    _check_community(st, who, community_id)
+    for t in target:
+        _check_community(st, who, t)
+    rep = ei.listen(st.engine.store, community_id, targets=target, k=st.privacy_k,
+                    recent_days=recent_days)  # fmt: skip
+    return _out(rep.to_dict(), format, f"Listening report: community {community_id}")
 
 
 @router.get("/overlap", response_model=OverlapOut, summary="Audience overlap (Jaccard, lift)")
@@ -142,13 +221,15 @@ def audience_overlap(
         int | None, Query(ge=0, le=2**62, description="Creators of this community.")
     ] = None,
     top: Annotated[int, Query(ge=1, le=200, description="Pairs, highest lift first.")] = 50,
+    format: Format = "json",
     who: Principal = PARTNERS,
-) -> dict[str, Any]:
+) -> Any:
     if community_id is not None:
         _check_community(st, who, community_id)
     agg = ei.overlap(st.engine.store, kind, community_id=community_id, k=st.privacy_k)
     table = agg.table.sort_by([("lift", "descending")]).slice(0, top)
-    return {"kind": kind, "k": agg.k, "suppressed": agg.suppressed, "items": rows(table)}
+    rep = {"kind": kind, "k": agg.k, "suppressed": agg.suppressed, "items": rows(table)}
+    return _out(rep, format, f"Audience overlap ({kind})")
 
 
 @router.get(
@@ -160,18 +241,16 @@ def community_ambassadors(
     st: StateDep,
     community_id: CommunityId,
     top: Annotated[int, Query(ge=1, le=100, description="Creators.")] = 20,
+    format: Format = "json",
     who: Principal = PARTNERS,
-) -> dict[str, Any]:
+) -> Any:
     _check_community(st, who, community_id)
     # may screen engagement first (writes the engagement_flags result)
     with st.compute_lock:
         agg = ei.ambassadors(st.engine.store, community_id, k=st.privacy_k, top_n=top)
-    return {
-        "community_id": community_id,
-        "k": agg.k,
-        "suppressed": agg.suppressed,
-        "items": rows(agg.table),
-    }
+    rep = {"community_id": community_id, "k": agg.k, "suppressed": agg.suppressed,
+           "items": rows(agg.table)}  # fmt: skip
+    return _out(rep, format, f"Ambassadors for community {community_id}")
 
 
 @router.get(
@@ -180,11 +259,11 @@ def community_ambassadors(
     summary="What to post: hashtags, sounds, formats, hours, lingo",
 )
 def community_content_brief(
-    st: StateDep, community_id: CommunityId, who: Principal = PARTNERS
-) -> dict[str, Any]:
+    st: StateDep, community_id: CommunityId, format: Format = "json", who: Principal = PARTNERS
+) -> Any:
     _check_community(st, who, community_id)
     b = ei.content_brief(st.engine.store, community_id, k=st.privacy_k)
-    return jsonable(b.to_dict())  # type: ignore[no-any-return]
+    return _out(b.to_dict(), format, f"Content brief: community {community_id}")
 
 
 @router.post(
@@ -192,15 +271,22 @@ def community_content_brief(
     response_model=CampaignOut,
     summary="Campaign lift with a confidence interval (abstains under k)",
 )
-def campaign(body: CampaignIn, st: StateDep, who: Principal = PARTNERS) -> dict[str, Any]:
-    if body.community_id is not None:
-        _check_community(st, who, body.community_id)
+def campaign(
+    body: CampaignIn, st: StateDep, format: Format = "json", who: Principal = PARTNERS
+) -> Any:
+    for c in [*([body.community_id] if body.community_id is not None else []),
+              *(body.donors or [])]:  # fmt: skip
+        _check_community(st, who, c)
     rep = ei.campaign_readout(
         st.engine.store,
         list(body.hashtags),
+        video_ids=list(body.video_ids),
+        design=body.design,
         start=body.start,
         end=body.end,
         community_id=body.community_id,
+        donors=body.donors,
         k=st.privacy_k,
+        n_boot=1000,
     )
-    return jsonable(rep.to_dict())  # type: ignore[no-any-return]
+    return _out(rep.to_dict(), format, "Campaign read-out")
