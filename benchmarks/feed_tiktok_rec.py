@@ -2,14 +2,25 @@
 
     .venv/bin/python benchmarks/feed_tiktok_rec.py [--no-test] [--skip-loo] [--quick]
 
-Protocol (../shared/data/tiktok_rec/README.md): train on ``train``, rank all 6,710 items
-for every user with a test interaction, mask the user's training items, Recall@20 and
-NDCG@20. Every choice (EASE λ, ALS size, side-information weight, scorer settings) is
-made on ``val`` only: baselines by their val score, the learned scorer by 2-fold
-cross-validation over val users (its second stage is trained on val interactions). Test
-is evaluated once at the end. Baselines run in the same process. A second split (random
-leave-one-out per user over all interactions) checks that the pipeline also holds up
-where popularity is strong. Writes ``benchmarks/results/feed_tiktok_rec.json``.
+Protocol (../shared/data/tiktok_rec/README.md): rank all 6,710 items for every user
+with a test interaction, mask the items the model was given for that user, Recall@20 and
+NDCG@20, every model in the same run. Two tables:
+
+- **two-stage (headline)**: every model sees train + val. Most-popular, EASE and
+  implicit ALS are fitted on train + val; so is the pipeline, whose GBDT scorer is
+  trained on the val interactions by 4-fold cross-fitting over the val users (fold f's
+  labels are predicted by sources fitted on train + the other folds' val, see
+  ``communitok.feed.twostage``), after which its sources are refitted on train + val.
+  Reference: most-popular over the val period alone (val and test users are disjoint
+  and share an item distribution that differs from train's).
+- **train only**: every model is fitted on train; the pipeline uses RRF fusion.
+
+Every choice is made without test: EASE λ, side-information weight and ALS size by
+their val score (fitted on train), the RRF weights of the train-only pipeline by their
+val score, the GBDT settings by 2-fold CV over the val users of the cross-fitted
+table. Test is evaluated once per model at the end. A second split (random leave-one-out
+per user over all interactions, val → test the same way) checks that the pipeline also
+holds up where popularity is strong. Writes ``benchmarks/results/feed_tiktok_rec.json``.
 """
 
 from __future__ import annotations
@@ -21,34 +32,36 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from communitok.engine.feed_eval import (
+    TIKTOK_SETTINGS,
+    evaluate_train_only,
+    evaluate_two_stage,
+    select_scorer,
+    tiktok_catalogue,
+    tiktok_config,
+)
 from communitok.evaluation import (
-    community_spread,
     evaluate_recommender,
     evaluate_scores,
-    intra_list_diversity,
     leave_one_out,
     load_tiktok_rec,
-    novelty,
     ranking_metrics,
+    top_k_from_scores,
 )
-from communitok.feed import (
-    EASE,
-    Catalogue,
-    ContentModel,
-    Features,
-    FeedConfig,
-    FeedPipeline,
-    ImplicitMF,
-    Interactions,
-    LearnedScorer,
-    ReRanker,
-    StageSpec,
+from communitok.feed import EASE, ContentModel, FeedPipeline, ImplicitMF, ReRanker, RRFScorer
+from communitok.feed.twostage import (
+    candidate_table,
+    cross_fit_periods,
+    fold_of,
+    period_interactions,
+    rank_table,
+    rows_of,
 )
-from communitok.feed.request import gather
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "tiktok_rec"
@@ -60,146 +73,117 @@ PUBLISHED = {
     "MMSSL": (0.0921, 0.0392),
     "DiffMM": (0.1129, 0.0456),
 }
+T0 = time.time()
 
 
 def log(*a: object) -> None:
-    print(*a, flush=True)
+    print(f"[{time.time() - T0:6.0f} s]", *a, flush=True)
 
 
-def summary(r) -> dict:
+def summary(r: Any) -> dict:
     return {"recall@20": round(r.recall, 5), "ndcg@20": round(r.ndcg, 5), "n_users": r.n_users}
 
 
-# --------------------------------------------------------------------------- baselines
-def popular_scores(train: sp.csr_matrix):
-    pop = np.asarray((train > 0).sum(axis=0)).ravel().astype(np.float32)
-    return lambda users: np.tile(pop, (len(users), 1))
+def pop_of(X: sp.spmatrix) -> np.ndarray:
+    return np.asarray((X > 0).sum(axis=0)).ravel().astype(np.float64)
 
 
-def tune_ease(train, val, grid):
-    best = None
-    res = {}
-    for l2 in grid:
+# --------------------------------------------------------------------------- 1. settings on val
+def tune_sources(split, cat, quick: bool) -> tuple[dict, dict]:
+    """EASE λ, side-information weight and ALS size by their val score (fitted on train)."""
+    train, val = split.train, split.val
+    out: dict = {}
+    pop = pop_of(train)
+    out["most_popular"] = summary(
+        evaluate_scores(lambda u: np.tile(pop, (len(u), 1)), train, val, k=K)
+    )
+    best_l2, grid = None, {}
+    for l2 in [50.0] if quick else [20.0, 50.0, 100.0, 200.0]:
         m = EASE(l2=l2).fit(train)
         r = evaluate_scores(lambda u, m=m: m.score(train[u]), train, val, k=K)
-        res[str(l2)] = summary(r)
-        log(f"  EASE l2={l2}: val {summary(r)}")
-        if best is None or r.ndcg > best[1]:
-            best = (l2, r.ndcg, m)
-    return best[0], best[2], res
-
-
-def tune_als(train, val, grid):
-    best = None
-    res = {}
-    for factors, alpha in grid:
-        m = ImplicitMF(
-            "als", factors=factors, alpha=alpha, regularization=1.0, iterations=15, seed=SEED
-        ).fit(train)
+        grid[str(l2)] = summary(r)
+        log(f"  EASE λ={l2}: val {summary(r)}")
+        if best_l2 is None or r.ndcg > best_l2[1]:
+            best_l2 = (l2, r.ndcg)
+    out["ease_l2"] = grid
+    best_als, grid = None, {}
+    for f, a in [(64, 20.0)] if quick else [(32, 10.0), (64, 10.0), (64, 20.0), (128, 20.0)]:
+        m = ImplicitMF("als", factors=f, alpha=a, regularization=1.0, seed=SEED).fit(train)
         r = evaluate_scores(lambda u, m=m: m.score(m.user_factors_[u]), train, val, k=K)
-        res[f"f{factors}_a{alpha}"] = summary(r)
-        log(f"  ALS factors={factors} alpha={alpha}: val {summary(r)}")
-        if best is None or r.ndcg > best[1]:
-            best = ((factors, alpha), r.ndcg, m)
-    return best[0], best[2], res
+        grid[f"f{f}_a{a}"] = summary(r)
+        log(f"  ALS factors={f} α={a}: val {summary(r)}")
+        if best_als is None or r.ndcg > best_als[1]:
+            best_als = ((f, a), r.ndcg)
+    out["als"] = grid
+    content = ContentModel(blocks=(128, 128), block_weights=(1.0, 0.55)).fit(cat)
+    best_side, grid = None, {}
+    for sw in [400.0] if quick else [0.0, 200.0, 400.0, 800.0]:
+        m = EASE(l2=best_l2[0], side_weight=sw).fit(train, side=content.vectors_)
+        r = evaluate_scores(lambda u, m=m: m.score(train[u]), train, val, k=K)
+        grid[str(sw)] = summary(r)
+        log(f"  EASE + side λ={best_l2[0]} α={sw}: val {summary(r)}")
+        if best_side is None or r.ndcg > best_side[1]:
+            best_side = (sw, r.ndcg)
+    out["ease_side_weight"] = grid
+    chosen = {"ease_l2": best_l2[0], "als": best_als[0], "side_weight": best_side[0]}
+    return chosen, out
 
 
-# --------------------------------------------------------------------------- pipeline
-def pipeline_config(
-    ease_l2: float, side_weight: float, als: tuple[int, float], scorer: dict
-) -> FeedConfig:
-    return FeedConfig(
-        sources=(
-            StageSpec("ease", {"l2": ease_l2, "side_weight": side_weight}, n=300),
-            StageSpec("mf", {"factors": als[0], "alpha": als[1]}, n=100),
-            StageSpec("content", {}, n=50),
-            StageSpec("content", {"new_only": True}, n=50, label="new_videos"),
-            StageSpec("popular", {}, n=50),
-        ),
-        scorer=StageSpec("learned", scorer),
-        content={"blocks": (128, 128), "block_weights": (1.0, 0.55)},
-        rerank={"diversity": 0.0, "explore_share": 0.0},
-        seed=SEED,
+def tune_rrf(split, cat, settings: dict, quick: bool) -> tuple[dict, dict]:
+    """RRF weights of the train-only pipeline by their val score."""
+    p = FeedPipeline(tiktok_config("rrf", SEED, settings)).fit(
+        cat, period_interactions(split.train)
     )
-
-
-def catalogue_for(split) -> Catalogue:
-    feats = np.hstack([split.item_features["image"], split.item_features["audio"]])
-    return Catalogue.from_size(split.shape[1], features=feats)
-
-
-def candidate_table(
-    p: FeedPipeline, users: np.ndarray, batch: int = 512
-) -> tuple[np.ndarray, np.ndarray]:
-    items, feats = [], []
-    for s in range(0, len(users), batch):
-        it, f = p.candidate_features(users[s : s + batch])
-        items.append(it)
-        feats.append(f.values)
-    return np.concatenate(items), np.concatenate(feats)
-
-
-def top_from(items: np.ndarray, scores: np.ndarray, k: int = K) -> np.ndarray:
-    s = np.where(items >= 0, scores, -np.inf)
-    order = np.argsort(-s, axis=1, kind="stable")[:, :k]
-    return np.take_along_axis(items, order, 1)
-
-
-def cv_scorer(
-    p: FeedPipeline, val: sp.csr_matrix, grid: list[dict], folds: int = 2
-) -> tuple[dict, dict]:
-    """2-fold cross-validation of scorer settings over val users."""
-    users = np.flatnonzero(np.asarray(val.getnnz(axis=1)) > 0)
-    items, F = candidate_table(p, users)
-    y = gather(val[users], items)
-    log(
-        f"  candidates: {items.shape[1]} per user, val item among them for {np.mean((y > 0).any(axis=1)):.3f}"
-    )
-    fold = np.random.default_rng(SEED).integers(0, folds, len(users))
-    names = p.features_.names_
+    users = np.flatnonzero(np.asarray(split.val.getnnz(axis=1)) > 0)
+    table = candidate_table(p, users, split.val)
+    log(f"  train-only candidates: val item among them for {table.recall:.3f}")
+    grid = [
+        {"ease": 1.0},
+        {"ease": 1.0, "mf": 0.5},
+        {"ease": 1.0, "mf": 0.5, "popular": 0.1},
+        {"ease": 1.0, "mf": 0.5, "content": 0.2, "new_videos": 0.1, "popular": 0.1},
+        {"ease": 1.0, "mf": 1.0, "content": 0.5, "new_videos": 0.2, "popular": 0.1},
+    ]
     res, best = {}, None
-    for params in grid:
-        top = np.full((len(users), K), -1)
-        for f in range(folds):
-            tr, te = fold != f, fold == f
-            sc = LearnedScorer(**params, seed=SEED).fit(Features(F[tr], names), y[tr])
-            top[te] = top_from(items[te], sc.predict(Features(F[te], names)))
-        truth = sp.csr_matrix(val[users])
-        r = ranking_metrics(top, truth, K)
-        key = ",".join(f"{k}={v}" for k, v in params.items())
-        res[key] = summary(r)
-        log(f"  scorer {key}: val-CV {summary(r)}")
-        if best is None or r.ndcg > best[1]:
-            best = (params, r.ndcg)
-    return best[0], res
+    for w in grid[2:3] if quick else grid:
+        for k in (10.0, 60.0):
+            top = rank_table(RRFScorer(k=k, weights=w), table, K)
+            r = ranking_metrics(top, split.val[users], K)
+            key = f"k={k}," + ",".join(f"{a}={b}" for a, b in w.items())
+            res[key] = summary(r)
+            if best is None or r.ndcg > best[1]:
+                best = ({"k": k, "weights": w}, r.ndcg)
+    log(f"  RRF chosen: {best[0]} (val NDCG {best[1]:.4f})")
+    return best[0], {"candidate_recall_val": round(table.recall, 4), "grid": res}
 
 
-def calibrated_popularity(p: FeedPipeline, train: sp.csr_matrix, val: sp.csr_matrix) -> np.ndarray:
-    """Non-personalised diagnostic: each video scored by the val positive rate of its
-    (popularity bucket, content-prior bucket, new) cell, the item-level information the
-    pipeline's scorer can learn from val (ties broken by train popularity)."""
-    fb = p.features_
-    keys = np.unique(np.stack([fb.log_pop_, fb.prior_, fb.is_new_]).T, axis=0, return_inverse=True)[
-        1
-    ].ravel()
-    vp = np.asarray(val.sum(axis=0)).ravel()
-    rate = np.bincount(keys, weights=vp) / np.bincount(keys)
-    pop = np.asarray(train.sum(axis=0)).ravel()
-    return (rate[keys] + 1e-6 * pop).astype(np.float32)
+# --------------------------------------------------------------------------- 2. scorer on val
+def val_cv_references(split, settings: dict, folds: int) -> dict:
+    """Baselines in the cross-fitting protocol of the scorer, on val: for each fold,
+    fitted on train + the other folds' val, scored on the fold's val."""
+    train, val = split.train, split.val
+    users = np.flatnonzero(np.asarray(val.getnnz(axis=1)) > 0)
+    fold = fold_of(len(users), folds, SEED)
+    top: dict[str, np.ndarray] = {}
+    for f in range(folds):
+        mine, others = users[fold == f], users[fold != f]
+        R = rows_of(val, others)
+        X = sp.csr_matrix(train + R)
+        pop = pop_of(X)
+        rp = pop_of(R) * (pop.max() + 1.0) + pop_of(train)
+        ease = EASE(l2=settings["ease_l2"]).fit(X)
+        for name, s in (
+            ("most_popular", np.tile(pop, (len(mine), 1))),
+            ("most_popular_recent_period", np.tile(rp, (len(mine), 1))),
+            ("ease", ease.score(X[mine])),
+        ):
+            top.setdefault(name, np.full((val.shape[0], K), -1))[mine] = top_k_from_scores(
+                s, K, X[mine]
+            )
+    return {n: summary(ranking_metrics(t, val, K)) for n, t in top.items()}
 
 
-def beyond_accuracy(
-    top: np.ndarray, train: sp.csr_matrix, vectors: np.ndarray, clusters: np.ndarray
-) -> dict:
-    pop = np.asarray((train > 0).sum(axis=0)).ravel()
-    return {
-        "coverage": round(len(np.unique(top[top >= 0])) / train.shape[1], 4),
-        "novelty_bits": round(novelty(top, pop, train.shape[0]), 3),
-        "intra_list_diversity": round(intra_list_diversity(top[:2000], vectors), 4),
-        "clusters_per_list": round(community_spread(top, clusters), 3),
-    }
-
-
+# --------------------------------------------------------------------------- main
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--no-test", action="store_true", help="validation only (development)")
@@ -209,189 +193,136 @@ def main() -> int:
     if not DATA.is_dir():
         log(f"data folder not found: {DATA}")
         return 2
-    t0 = time.time()
     split = load_tiktok_rec(DATA)
     train, val, test = split.train, split.val, split.test
+    cat = tiktok_catalogue(split)
     out: dict = {
         "dataset": "tiktok_rec (DiffMM split)",
         "k": K,
         "seed": SEED,
         "published": PUBLISHED,
         "machine": {"python": sys.version.split()[0], "platform": platform.platform()},
+        "timing_s": {},
     }
-    log("== baselines (tuned on val)")
-    pop_val = evaluate_scores(popular_scores(train), train, val, k=K)
-    log(f"  most-popular: val {summary(pop_val)}")
-    ease_l2, ease, ease_grid = tune_ease(
-        train, val, [50.0] if args.quick else [20.0, 50.0, 100.0, 200.0]
-    )
-    als_cfg, als, als_grid = tune_als(
-        train,
-        val,
-        [(64, 10.0)] if args.quick else [(32, 10.0), (64, 10.0), (64, 20.0), (128, 10.0)],
-    )
-    out["val"] = {"most_popular": summary(pop_val), "ease_grid": ease_grid, "als_grid": als_grid}
+    log("== 1. source settings on val (fitted on train)")
+    chosen, out["val"] = tune_sources(split, cat, args.quick)
+    settings = {**TIKTOK_SETTINGS, **chosen}
+    log("== 1b. train-only pipeline: RRF weights on val")
+    settings["rrf"], out["val"]["train_only_rrf"] = tune_rrf(split, cat, settings, args.quick)
+    out["timing_s"]["settings_on_val"] = round(time.time() - T0, 1)
 
-    log("== pipeline: side-information weight of the EASE source (val)")
-    side_grid = {}
-    best_side = (0.0, -1.0)
-    content = ContentModel(blocks=(128, 128), block_weights=(1.0, 0.55)).fit(catalogue_for(split))
-    for sw in [200.0] if args.quick else [0.0, 100.0, 200.0, 400.0]:
-        m = EASE(l2=ease_l2, side_weight=sw).fit(train, side=content.vectors_)
-        r = evaluate_scores(lambda u, m=m: m.score(train[u]), train, val, k=K)
-        side_grid[str(sw)] = summary(r)
-        log(f"  EASE+side l2={ease_l2} side_weight={sw}: val {summary(r)}")
-        if r.ndcg > best_side[1]:
-            best_side = (sw, r.ndcg)
-    out["val"]["ease_side_grid"] = side_grid
-
-    log("== pipeline: fit sources on train, cross-validate the scorer on val")
-    base_scorer = {
+    log(
+        f"== 2. two-stage: cross-fit the scorer's candidates over val users ({settings['folds']} folds)"
+    )
+    tf = time.time()
+    cfg = tiktok_config("gbdt", SEED, settings)
+    table = cross_fit_periods(cfg, cat, train, val, folds=int(settings["folds"]), log=log)
+    out["timing_s"]["cross_fit"] = round(time.time() - tf, 1)
+    base = {
         "model": "gbdt",
         "max_iter": 200,
         "learning_rate": 0.05,
         "max_leaf_nodes": 15,
         "min_samples_leaf": 50,
     }
-    scorer_grid = (
-        [base_scorer]
+    grid = (
+        [base]
         if args.quick
         else [
-            base_scorer,
-            {**base_scorer, "min_samples_leaf": 200},
-            {**base_scorer, "max_iter": 400, "learning_rate": 0.03},
+            base,
+            {**base, "min_samples_leaf": 200},
+            {**base, "max_iter": 400, "learning_rate": 0.03},
             {"model": "logistic", "l2": 1.0},
         ]
     )
-    cfg = pipeline_config(ease_l2, best_side[0], als_cfg, base_scorer)
-    tf = time.time()
-    p = FeedPipeline(cfg).fit(catalogue_for(split), Interactions.from_matrix(train))
-    fit_s = time.time() - tf
-    best_scorer, cv = cv_scorer(p, val, scorer_grid)
-    out["val"]["pipeline_scorer_cv"] = cv
-    out["chosen"] = {
-        "ease_l2": ease_l2,
-        "als": als_cfg,
-        "side_weight": best_side[0],
-        "scorer": best_scorer,
+    settings["gbdt"], cv = select_scorer(table, val, grid, k=K, seed=SEED)
+    for key, r in cv.items():
+        log(f"  scorer {key}: val 2-fold CV {r}")
+    out["val"]["two_stage"] = {
+        "candidate_recall_val": round(table.recall, 4),
+        "scorer_cv": cv,
+        "references_same_cross_fitting": val_cv_references(split, settings, int(settings["folds"])),
     }
-    out["timing_s"] = {"pipeline_fit": round(fit_s, 1)}
+    log(
+        f"  references on val, same cross-fitting: {out['val']['two_stage']['references_same_cross_fitting']}"
+    )
+    out["chosen"] = {k: settings[k] for k in ("ease_l2", "als", "side_weight", "rrf", "gbdt")}
+    out["chosen"] |= {k: settings[k] for k in ("folds", "recent_half_life_days")}
     log(f"  chosen: {out['chosen']}")
     if args.no_test:
         log("(--no-test: stopping before the test set)")
         return 0
 
-    log("== test (once)")
-    p.scorer = LearnedScorer(**best_scorer, seed=SEED)
-    tf = time.time()
-    p.fit_scorer(val)
-    out["timing_s"]["scorer_fit_on_val"] = round(time.time() - tf, 1)
-    vectors = p.ctx_.content.vectors_
+    log("== 3. test (once per model)")
     from sklearn.cluster import KMeans
 
+    vectors = ContentModel(blocks=(128, 128), block_weights=(1.0, 0.55)).fit(cat).vectors_
     clusters = KMeans(20, random_state=SEED, n_init=3).fit_predict(vectors)
-    tops: dict[str, np.ndarray] = {}
-
-    def ev(name: str, fn) -> None:
-        ts = time.time()
-        holder = {}
-
-        def rec(u, k):
-            got = fn(u, k)
-            holder.setdefault("rows", []).append((u, got))
-            return got
-
-        r = evaluate_recommender(rec, test, k=K)
-        top = np.full((train.shape[0], K), -1)
-        for u, got in holder["rows"]:
-            top[u] = got
-        users = np.flatnonzero(np.asarray(test.getnnz(axis=1)) > 0)
-        tops[name] = top[users]
-        res = (
-            summary(r)
-            | beyond_accuracy(top[users], train, vectors, clusters)
-            | {"seconds": round(time.time() - ts, 1)}
-        )
-        out.setdefault("test", {})[name] = res
-        log(f"  {name}: test {res}")
-
-    from communitok.evaluation import top_k_from_scores
-
-    pop_fn = popular_scores(train)
-    ev("most_popular", lambda u, k: top_k_from_scores(pop_fn(u), k, train[u]))
-    ev("ease", lambda u, k: top_k_from_scores(ease.score(train[u]), k, train[u]))
-    ev("als", lambda u, k: top_k_from_scores(als.score(als.user_factors_[u]), k, train[u]))
-    ease_tv = EASE(l2=ease_l2).fit(train + val)
-    ev(
-        "ease_train+val",
-        lambda u, k: top_k_from_scores(ease_tv.score((train + val)[u]), k, train[u]),
+    extra = {"vectors": vectors, "primary": clusters}
+    tf = time.time()
+    two, p, diag = evaluate_two_stage(
+        cat, train, val, test, k=K, settings=settings, seed=SEED, table=table, extra=extra
     )
-    cal = calibrated_popularity(p, train, val)
-    ev(
-        "calibrated_popularity_val",
-        lambda u, k: top_k_from_scores(np.tile(cal, (len(u), 1)), k, train[u]),
-    )
-    ev("pipeline", lambda u, k: p.rank_batch(u, k))
     mmr = copy.copy(p)
     mmr.reranker = ReRanker(diversity=0.2, explore_share=0.0).fit(p.ctx_)
-    ev("pipeline+mmr_diversity_0.2", lambda u, k: mmr.rank_batch(u, k, rerank=True))
-    if best_scorer.get("model") != "logistic":
-        lin = FeedPipeline(cfg)
-        lin.__dict__.update(
-            {k: v for k, v in p.__dict__.items() if k.endswith("_") or k == "sources"}
-        )
-        lin.scorer = LearnedScorer(model="logistic", seed=SEED)
-        lin.fit_scorer(val)
-        ev("pipeline_logistic_scorer", lambda u, k: lin.rank_batch(u, k))
-    t = out["test"]
+    r = evaluate_recommender(lambda u, k: mmr.rank_batch(u, k, rerank=True), test, k=K)
+    two["pipeline_gbdt+mmr_0.2"] = summary(r) | {"coverage": round(r.coverage, 4)}
+    out["test_two_stage"] = two
+    out["two_stage_diagnostics"] = diag
+    out["timing_s"]["test_two_stage"] = round(time.time() - tf, 1)
+    for name, m in two.items():
+        log(f"  two-stage {name}: {m}")
+    tf = time.time()
+    solo, _ = evaluate_train_only(cat, train, test, k=K, settings=settings, seed=SEED, extra=extra)
+    out["test_train_only"] = solo
+    out["timing_s"]["test_train_only"] = round(time.time() - tf, 1)
+    for name, m in solo.items():
+        log(f"  train-only {name}: {m}")
+    nd = "ndcg@20"
     out["ratios"] = {
-        "pipeline_ndcg_vs_ease": round(t["pipeline"]["ndcg@20"] / t["ease"]["ndcg@20"], 3),
-        "pipeline_ndcg_vs_ease_train+val": round(
-            t["pipeline"]["ndcg@20"] / t["ease_train+val"]["ndcg@20"], 3
+        "two_stage_pipeline_vs_ease": round(two["pipeline_gbdt"][nd] / two["ease"][nd], 3),
+        "two_stage_pipeline_vs_most_popular_recent_period": round(
+            two["pipeline_gbdt"][nd] / two["most_popular_recent_period"][nd], 3
         ),
-        "pipeline_ndcg_vs_DiffMM": round(t["pipeline"]["ndcg@20"] / PUBLISHED["DiffMM"][1], 3),
+        "train_only_pipeline_vs_ease": round(solo["pipeline_rrf"][nd] / solo["ease"][nd], 3),
+        "two_stage_pipeline_vs_DiffMM_published": round(
+            two["pipeline_gbdt"][nd] / PUBLISHED["DiffMM"][1], 3
+        ),
     }
     log(f"  ratios: {out['ratios']}")
-
     if not args.skip_loo:
-        out["random_loo"] = random_loo(
-            split, ease_l2, best_side[0], als_cfg, best_scorer, args.quick
-        )
-    out["timing_s"]["total"] = round(time.time() - t0, 1)
+        tf = time.time()
+        out["random_loo"] = random_loo(split, cat, settings)
+        out["timing_s"]["random_loo"] = round(time.time() - tf, 1)
+    out["timing_s"]["total"] = round(time.time() - T0, 1)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(out, indent=2, default=float))
     log(f"wrote {OUT}")
     return 0
 
 
-def random_loo(split, ease_l2, side_weight, als_cfg, scorer, quick) -> dict:
-    """All interactions, one random test and one random val item per user (≥ 3 items)."""
-    log("== random leave-one-out split (val: tuning, test: once)")
+def random_loo(split, cat, settings: dict) -> dict:
+    """All interactions, one random test and one random val item per user; the
+    two-stage protocol with the TikTok split's settings (the scorer is cross-fitted on
+    this split's val)."""
+    log("== 4. random leave-one-out split, two-stage (val → test once)")
     allx = sp.csr_matrix(split.train + split.val + split.test)
     allx.data[:] = 1.0
     rest, test = leave_one_out(allx, min_remaining=2, seed=SEED)
     train, val = leave_one_out(rest, min_remaining=1, seed=SEED + 1)
     res: dict = {"n_train": int(train.nnz), "n_val": int(val.nnz), "n_test": int(test.nnz)}
-    l2, ease, grid = tune_ease(train, val, [ease_l2] if quick else [50.0, 100.0, 200.0, 400.0])
-    res["ease_grid_val"] = grid
-    als = ImplicitMF("als", factors=als_cfg[0], alpha=als_cfg[1], seed=SEED).fit(train)
-    cfg = pipeline_config(l2, side_weight, als_cfg, scorer)
-    p = FeedPipeline(cfg).fit(catalogue_for(split), Interactions.from_matrix(train))
-    p.fit_scorer(val)
-    from communitok.evaluation import top_k_from_scores
-
-    pop_fn = popular_scores(train)
-    runs = {
-        "most_popular": lambda u, k: top_k_from_scores(pop_fn(u), k, train[u]),
-        "ease": lambda u, k: top_k_from_scores(ease.score(train[u]), k, train[u]),
-        "als": lambda u, k: top_k_from_scores(als.score(als.user_factors_[u]), k, train[u]),
-        "pipeline": lambda u, k: p.rank_batch(u, k),
-    }
-    for name, fn in runs.items():
-        r = evaluate_recommender(fn, test, k=K)
-        res[name] = summary(r)
-        log(f"  LOO {name}: test {summary(r)}")
+    models, _, diag = evaluate_two_stage(
+        cat, train, val, test, k=K, settings=settings, seed=SEED, log=log
+    )
+    res["test"] = {n: summary_of(m) for n, m in models.items()}
+    res["diagnostics"] = diag
+    for name, m in res["test"].items():
+        log(f"  LOO {name}: {m}")
     return res
+
+
+def summary_of(m: dict) -> dict:
+    return {k: m[k] for k in ("recall@20", "ndcg@20", "coverage", "n_users") if k in m}
 
 
 if __name__ == "__main__":

@@ -7,13 +7,16 @@ of ``COMMUNITOK_TEST_PG_DSN`` or ``scripts/pg-test-server.sh``) and runs:
 * **ingest**: every core table with ``Store.write`` in batches of 100,000 rows (one
   transaction each, ledger row included), seconds and rows/s per table;
 * **analytic queries the engines run**: the trends engine's series SQL
-  (``engine.trend_sql.trend_series``: videos per day platform-wide; views per hour with
-  the community map) and the same aggregates in portable SQL (``date_trunc`` bins, a
-  window filter instead of ``QUALIFY``), the trends clock check, the community-audience SQL of the insights
-  engine, the safety engine's per-video and per-day view counts, stop-tag SQL of the
-  spill-over step; each timed as the best of 3, or the error when the SQL does not run
-  on that backend (it is DuckDB dialect);
-* **reads**: ``read("events")``, ``iter_batches("events")``, ``counts()``;
+  (``engine.trend_sql.trend_series``, portable SQL: videos per day platform-wide; views
+  per hour with the community map) and the same aggregates written with ``date_trunc``
+  bins, the trends clock check, the community-audience SQL of the insights engine, the
+  safety engine's per-video and per-day view counts, stop-tag SQL of the spill-over
+  step; each timed as the best of 3, or the error when the SQL does not run on that
+  backend;
+* **reads**: ``read("events")``, ``iter_batches("events")``, ``counts()``; on
+  PostgreSQL also through the psycopg-rows path the store falls back to without the ADBC
+  driver (the read path before ADBC), as the in-run baseline of the fast path, and the
+  server's own ``COPY`` of the events to ``/dev/null`` (the floor of any client);
 * **append_result**: 50 appends of 1,000 rows to a log, and one of 100,000 rows;
 * **migrate**: ``communitok migrate`` of the whole DuckDB store into a fresh PostgreSQL
   schema and back into a fresh DuckDB file (copy and verification, rows/s).
@@ -167,8 +170,9 @@ def run_backend(store: Any, data: Path) -> dict[str, Any]:
     )
     q["safety views per video and day"] = best(
         lambda: store.query(
-            "SELECT video_id, CAST(date_trunc('day', ts) AS DATE) AS period_start, "
-            "count(*) AS views FROM events GROUP BY 1, 2"
+            "SELECT video_id, period_start, count(*) AS views FROM (SELECT video_id, "
+            "CAST(ts AT TIME ZONE 'UTC' AS DATE) AS period_start FROM events) d "
+            "GROUP BY video_id, period_start"
         )
     )
     q["spill-over stop tags"] = best(
@@ -193,6 +197,42 @@ def run_backend(store: Any, data: Path) -> dict[str, Any]:
     n = store.append_result("bench_log", big)
     res["append_result"]["1 x 100,000 rows"] = {"seconds": time.perf_counter() - s, "rows": n}
     return res
+
+
+def read_paths(store: Any) -> dict[str, Any]:
+    """PostgreSQL reads through ADBC (the store's path) and through psycopg rows (its
+    fallback without the driver), same store, same run."""
+    from communitok.engine.trend_sql import trend_series
+
+    now = datetime(2100, 1, 1, tzinfo=UTC)
+    cases: dict[str, Callable[[], Any]] = {
+        "read events": lambda: store.read("events"),
+        "iter_batches events": lambda: sum(
+            b.num_rows for b in store.iter_batches("events", batch_rows=BATCH)
+        ),
+        "read videos (lists, text)": lambda: store.read("videos"),
+        "read result community_members": lambda: store.read("community_members"),
+        "trend_series views/hour, per community": lambda: trend_series(
+            store, metric="views", grain="hour", members="result_trend_community_map", now=now
+        ),
+    }
+    out: dict[str, Any] = {}
+    reader = store._reader
+    for name, fn in cases.items():
+        fast = best(fn)
+        store._reader = None
+        try:
+            rows = best(fn)
+        finally:
+            store._reader = reader
+        out[name] = {"adbc": fast, "psycopg_rows": rows,
+                     "speedup": rows["seconds"] / max(fast["seconds"], 1e-9)}  # fmt: skip
+    # the floor: the server writing the same rows to /dev/null (needs a superuser, as the
+    # test server's user is; an error is recorded otherwise)
+    out["server COPY events to /dev/null"] = best(
+        lambda: store._rows("COPY (SELECT * FROM events) TO '/dev/null'")
+    )
+    return out
 
 
 def migrate(source: str, target: str) -> dict[str, Any]:
@@ -248,6 +288,7 @@ def main() -> None:
             dsns.append(pg_dsn())
             with PostgresStore(dsns[0]) as s:
                 pg = run_backend(s, data)
+                paths = read_paths(s)
             dsns.append(pg_dsn())
             mig = {
                 "duckdb -> postgresql": migrate(str(path), dsns[1]),
@@ -271,12 +312,19 @@ def main() -> None:
         "ingest_total_s": tot,
         "ingest_total_ratio": tot["postgresql"] / tot["duckdb"],
         "migrate": mig,
+        "postgresql_read_paths": paths,
         "ratio_postgresql_over_duckdb": rat,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=1, default=str))
     for k, v in rat.items():
         print(f"{k:55s} {v if isinstance(v, str) else f'{v:8.2f}x'}")
+    for k, v in paths.items():
+        if "adbc" not in v:
+            print(f"postgresql {k}: {v}")
+            continue
+        print(f"postgresql {k}: adbc {v['adbc']['seconds']:.3f}s, psycopg rows "
+              f"{v['psycopg_rows']['seconds']:.3f}s ({v['speedup']:.1f}x)")  # fmt: skip
     for k, v in mig.items():
         print(f"migrate {k}: {v['rows']:,} rows in {v['seconds']:.1f}s, verified {v['verified']}")
     print(f"ingest total: duckdb {tot['duckdb']:.2f}s postgresql {tot['postgresql']:.2f}s; "

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 pytest.importorskip("communitok.engine.feed")
@@ -148,3 +149,72 @@ def importlib_missing(name: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(name) is None
+
+
+def test_bad_input_over_http(world: dict[str, Any]) -> None:
+    c, vs = world["c"], _h(world, "viewer-service")
+    # an unknown viewer gets a cold-start feed, never an error
+    r = c.get("/v1/feed/nobody-we-know?k=5&preview=true", headers=vs)
+    assert r.status_code == 200 and r.json()["cold_start"] and len(r.json()["items"]) == 5
+    # the largest k is served (capped by the catalogue), one more is refused
+    big = c.get("/v1/feed/nobody-we-know?k=1000&preview=true", headers=vs).json()["items"]
+    assert 0 < len(big) <= 800 and len({i["video_id"] for i in big}) == len(big)
+    assert_error(c.get("/v1/feed/nobody-we-know?k=1001", headers=vs), 422)
+    assert_error(c.get("/v1/feed/nobody-we-know?k=-1", headers=vs), 422)
+    # an event for a video nobody stored: 404, the session untouched
+    ev = {"viewer_id": "nobody-we-know", "video_id": "no-such-video", "liked": True}
+    assert_error(c.post("/v1/events", json=ev, headers=vs), 404, "not_found")
+
+
+def test_event_for_a_video_stored_after_training(world: dict[str, Any]) -> None:
+    from communitok.core.schema import empty_table
+
+    c, vs = world["c"], _h(world, "viewer-service")
+    c.get("/v1/feed/u0001?k=1&preview=true", headers=vs)  # trained
+    app = c.app
+    schema = empty_table("videos").schema
+    from communitok.core.timeutil import utcnow
+
+    row = {"video_id": "late-video", "creator_id": "c0001", "created_at": utcnow()}
+    late = pa.table({f: pa.array([row.get(f)], type=schema.field(f).type) for f in schema.names})
+    app.state.api.engine.store.write("videos", late)
+    r = c.post("/v1/events", json={"viewer_id": "u0001", "video_id": "late-video"}, headers=vs)
+    # stored (queued for the store) but the trained feed does not know it yet
+    assert r.status_code == 202 and r.json()["session_updated"] is False
+
+
+def test_exposures_reach_the_store_at_shutdown(fresh_settings: Any) -> None:
+    from communitok.engine.feed import exposures
+
+    settings = fresh_settings()
+    eng = open_engine(settings)
+    try:
+        app = create_app(eng, rate_limits=GENEROUS, dashboard=False)
+        key = app.state.api.keys.create("viewer-service")[0]
+        served = 0
+        with TestClient(app) as c:  # runs the app's lifespan: shutdown at exit
+            for v in ("u0001", "u0002", "someone-new"):
+                r = c.get(f"/v1/feed/{v}?k=7", headers=auth(key))
+                assert r.status_code == 200
+                served += len(r.json()["items"])
+            stats = c.get("/v1/feed", headers=auth(app.state.api.keys.create("analyst")[0]))
+            assert stats.json()["exposures_buffered"] + stats.json()["exposures_logged"] == served
+        log = exposures(eng.store)  # written by the shutdown hook, not by a request
+        assert log.num_rows == served
+        assert set(log["viewer_id"].to_pylist()) == {"u0001", "u0002", "someone-new"}
+    finally:
+        eng.close()
+
+
+def test_empty_catalogue_serves_an_empty_feed(tmp_path: Any) -> None:
+    from communitok.core.settings import load_settings
+
+    eng = open_engine(load_settings(env={}, store=str(tmp_path / "empty.duckdb")))
+    try:
+        app = create_app(eng, rate_limits=GENEROUS, dashboard=False)
+        key = app.state.api.keys.create("viewer-service")[0]
+        c = TestClient(app, raise_server_exceptions=False)
+        r = c.get("/v1/feed/anyone?k=10", headers=auth(key))
+        assert r.status_code == 200 and r.json()["items"] == [] and r.json()["cold_start"]
+    finally:
+        eng.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -10,19 +11,22 @@ import pytest
 
 from communitok.core.errors import InputError, NotFound
 from communitok.core.settings import load_settings
+from communitok.core.timeutil import utcnow
 from communitok.engine import open_engine
 from communitok.engine.feed import (
     drop_feed_service,
     exposures,
     feed_service,
+    load_feed,
     observe_event,
     refresh_visibility_labels,
     show_feed,
     train_feed,
 )
 from communitok.engine.feed_eval import benchmark_feed, evaluate_stored
+from communitok.engine.feed_log import ExposureLog
 from communitok.engine.simulation import ingest_simulation
-from communitok.feed import Experiment, FeedConfig, StageSpec
+from communitok.feed import EXPOSURE_SCHEMA, Experiment, FeedConfig, StageSpec, VisibilityFilter
 from communitok.simulate import SimConfig
 
 #: a cheap configuration for the tests that train several times
@@ -263,3 +267,105 @@ def test_offline_evaluation_and_benchmark_on_the_store(world) -> None:
     assert res["requests"] == 20 and res["real_time"]["share_reflected"] == 1.0
     assert {"p50_ms", "p99_ms"} <= set(res["latency"]["recommend"])
     assert not any(k.startswith("bench-rt") for k in svc.sessions._states)
+
+
+def test_everything_filtered_falls_back_never_empty(world) -> None:
+    _, _, svc = world
+    cat = svc.control.ctx_.catalogue
+    keep = set(cat.video_ids[:3].tolist())
+    labels = {v: "hidden" for v in cat.video_ids.tolist() if v not in keep}
+    old = svc.visibility
+    try:
+        svc.set_visibility(VisibilityFilter(labels))
+        f = svc.recommend("u0001", 10, log_exposure=False, mark_served=False)
+        assert f.items and set(f.video_ids) <= keep  # the visible ones not yet seen
+        g = svc.recommend("nobody-yet", 10, log_exposure=False, mark_served=False)
+        assert set(g.video_ids) == keep
+        # the viewer rejects all three: suppressions relax before the feed goes empty
+        for v in keep:
+            svc.observe({"viewer_id": "picky", "video_id": v, "not_interested": True})
+        assert svc.recommend("picky", 5, log_exposure=False, mark_served=False).items
+    finally:
+        svc.set_visibility(old)
+
+
+def test_saved_model_is_loaded_instead_of_retrained(tmp_path: Path) -> None:
+    settings = load_settings(env={}, store=str(tmp_path / "p.duckdb"), rejects_dir=str(tmp_path))
+    with open_engine(settings) as eng:
+        ingest_simulation(eng, SimConfig.preset("tiny", seed=2))
+        first = train_feed(eng, config=SMALL)
+        assert first.info["saved_to"] and (tmp_path / "p.duckdb.feed" / "model.json").is_file()
+        runs = len(eng.store.runs(kind="feed-train"))
+        again = train_feed(eng, config=SMALL)
+        assert again.info["loaded_from"] and again.info["run_id"] == first.info["run_id"]
+        assert len(eng.store.runs(kind="feed-train")) == runs  # nothing retrained
+        for v in ("u0001", "u0002", "newcomer"):
+            a = first.recommend(v, 8, log_exposure=False, mark_served=False)
+            b = again.recommend(v, 8, log_exposure=False, mark_served=False)
+            assert a.video_ids == b.video_ids and [i.why for i in a.items] == [
+                i.why for i in b.items
+            ]
+        # another configuration is another model: retrained (and saved)
+        other = FeedConfig(sources=SMALL.sources, rerank={"diversity": 0.3}, seed=SMALL.seed)
+        assert "loaded_from" not in train_feed(eng, config=other).info
+        assert len(eng.store.runs(kind="feed-train")) == runs + 1
+        # reuse=False always retrains
+        assert "loaded_from" not in train_feed(eng, config=other, reuse=False).info
+    # a restart (new process, same store) loads it; new data makes it stale
+    with open_engine(settings) as eng:
+        runs = len(eng.store.runs(kind="feed-train"))
+        assert load_feed(eng) is None  # the saved model is not the default one: never trains
+        with pytest.raises(NotFound):
+            train_feed(eng, train=False)
+        assert len(eng.store.runs(kind="feed-train")) == runs
+        assert train_feed(eng, config=other, train=False).info.get("loaded_from")
+        ev = eng.store.read("events", limit=1).to_pylist()[0]
+        eng.store.write("events", pa.Table.from_pylist([{**ev, "viewer_id": "late-viewer"}]))
+        assert "loaded_from" not in train_feed(eng, config=other).info
+        # an unreadable model is ignored (retrained), never an error
+        for f in (tmp_path / "p.duckdb.feed").glob("*.npz"):
+            f.write_bytes(b"not an archive")
+        assert "loaded_from" not in train_feed(eng, config=other).info
+        drop_feed_service(eng)
+
+
+def test_exposure_log_writes_in_the_background_and_on_close() -> None:
+    got: list[pa.Table] = []
+    log = ExposureLog(got.append, flush_rows=5, flush_interval=0.05)
+    feed = ("exp", "control", "u1", ["v1", "v2", "v3"], [1.0, 0.5, None], ["ease"] * 3, utcnow())
+    log.add(feed)
+    deadline = time.monotonic() + 5
+    while not got and time.monotonic() < deadline:  # written by time, off this thread
+        time.sleep(0.01)
+    assert got and got[0].num_rows == 3 and got[0].schema == EXPOSURE_SCHEMA
+    assert got[0]["rank"].to_pylist() == [1, 2, 3]
+    log.add(feed)
+    log.add(feed)  # 6 rows >= flush_rows: written by size
+    log.close()
+    assert sum(t.num_rows for t in got) == 9 and log.buffered == 0 and log.logged == 9
+    log.add(feed)  # after close: written at once
+    assert log.logged == 12
+
+
+def test_exposure_log_keeps_rows_while_the_sink_fails() -> None:
+    state = {"fail": True, "rows": 0}
+
+    def sink(t: pa.Table) -> None:
+        if state["fail"]:
+            raise OSError("store unavailable")
+        state["rows"] += t.num_rows
+
+    log = ExposureLog(sink, flush_rows=2, flush_interval=60, max_rows=4)
+    feed = ("exp", "control", "u1", ["v1", "v2"], [None, None], ["popular"] * 2, utcnow())
+    log.add(feed)
+    assert log.flush() == 0 and log.failures == 1 and log.buffered == 2
+    for _ in range(3):
+        log.add(feed)
+    log.flush()
+    assert log.buffered <= 4 and log.dropped >= 2  # bounded: the oldest rows go
+    state["fail"] = False
+    kept = log.buffered
+    assert log.close() == kept and state["rows"] == kept
+    for bad in ({"flush_rows": 0}, {"flush_interval": 0}, {"flush_rows": 10, "max_rows": 5}):
+        with pytest.raises(InputError):
+            ExposureLog(sink, **bad)

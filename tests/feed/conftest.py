@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -128,3 +129,14 @@ def planted_ctx(planted_data: tuple[Catalogue, Interactions]) -> FitContext:
     cat, inter = planted_data
     content = ContentModel().fit(cat, inter)
     return FitContext(cat, inter, content, float(inter.event_ts.max()))
+
+
+@pytest.fixture(scope="session")
+def make_planted() -> Any:
+    """``make_planted(n_viewers=…, n_videos=…, per_viewer=…)`` → (tables, features):
+    larger planted platforms for tests that need them."""
+
+    def make(**kw: Any) -> tuple[dict[str, pa.Table], np.ndarray]:
+        return planted_tables(**kw), planted_features(kw.get("n_videos", 40))
+
+    return make

@@ -1,4 +1,5 @@
-"""Known-answer tests of the models: EASE, MF, ANN retrieval, content, engagement."""
+"""Known-answer tests of the models: EASE, MF, ANN retrieval, content, engagement, and the
+two-stage (cross-fitted) training of the scorer."""
 
 from __future__ import annotations
 
@@ -10,15 +11,31 @@ import scipy.sparse as sp
 from communitok.core.errors import InputError
 from communitok.feed import (
     EASE,
+    Catalogue,
     ContentModel,
     DurationDebiaser,
     EmbeddingIndex,
     EngagementWeights,
+    FeedConfig,
+    FeedPipeline,
     ImplicitMF,
+    LearnedScorer,
+    RRFScorer,
+    StageSpec,
     ease_weights,
     engagement_target,
     exact_top_k,
     recall_vs_exact,
+)
+from communitok.feed.twostage import (
+    candidate_table,
+    cross_fit,
+    fit_scorer_on_table,
+    fit_two_stage,
+    fold_of,
+    period_interactions,
+    rank_table,
+    rows_of,
 )
 
 
@@ -192,3 +209,96 @@ def test_engagement_target_signs() -> None:
     assert t[0] > t[1] and t[2] < 0 and t[1] < t[0]
     with pytest.raises(InputError):
         EngagementWeights(liked=float("nan"))
+
+
+# --------------------------------------------------------------------------- two-stage training
+def _two_period(seed: int = 0) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """two_groups() as the older period; one more in-group item per user as the recent one."""
+    X = two_groups(seed=seed)
+    g = np.random.default_rng(seed + 1)
+    rows, cols = [], []
+    for u in range(X.shape[0]):
+        lo = 0 if u < X.shape[0] // 2 else 10
+        free = np.setdiff1d(np.arange(lo, lo + 10), X[u].indices)
+        rows.append(u)
+        cols.append(int(g.choice(free)))
+    R = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=X.shape)
+    return X, R
+
+
+def _two_stage_config(**scorer: object) -> FeedConfig:
+    return FeedConfig(
+        sources=(
+            StageSpec("ease", {"l2": 1.0}, n=20),
+            StageSpec("popular", {}, n=5),
+            StageSpec("popular", {"half_life_days": 0.05}, n=5, label="recent"),
+        ),
+        scorer=StageSpec("learned", {"max_iter": 20, "min_samples_leaf": 5, **scorer}),
+        rerank={"diversity": 0.0, "explore_share": 0.0},
+    )
+
+
+def test_period_interactions_time_stamps_the_recent_period() -> None:
+    X, R = _two_period()
+    it = period_interactions(X, R, gap_days=2.0)
+    assert (it.matrix != (X + R)).nnz == 0 and it.seen.nnz == X.nnz + R.nnz
+    assert sorted(set(it.event_ts.tolist())) == [0.0, 2.0 * 86400.0]
+    assert (it.event_ts > 0).sum() == R.nnz
+    # a recency-weighted popularity ranks by the recent period first
+    p = FeedPipeline(_two_stage_config()).fit(Catalogue.from_size(X.shape[1]), it)
+    rec = p.sources["recent"].popularity_
+    r = np.asarray(R.sum(axis=0)).ravel()
+    assert np.argmax(rec) in np.flatnonzero(r == r.max())
+    assert period_interactions(X).event_ts.max() == 0.0
+    with pytest.raises(InputError):
+        period_interactions(X, R[:3])
+    with pytest.raises(InputError):
+        period_interactions(X, R, gap_days=0)
+
+
+def test_cross_fit_never_shows_a_label_to_its_sources() -> None:
+    X, R = _two_period()
+    users = np.arange(X.shape[0])
+    seen: list[tuple[np.ndarray, sp.csr_matrix]] = []
+
+    def without(held: np.ndarray):
+        it = period_interactions(X, rows_of(R, np.setdiff1d(users, held)))
+        seen.append((held, it.matrix))
+        return it
+
+    cat = Catalogue.from_size(X.shape[1])
+    table = cross_fit(_two_stage_config(), cat, R, without, folds=4, seed=0)
+    assert len(seen) == 4
+    assert sorted(np.concatenate([h for h, _ in seen]).tolist()) == users.tolist()
+    for held, M in seen:
+        for u in held:  # the held viewers' recent items are not in their fold's data ...
+            assert M[u].multiply(R[u]).nnz == 0
+        others = np.setdiff1d(users, held)  # ... the other viewers' are
+        assert M[others].multiply(R[others]).nnz == len(others)
+    assert sorted(table.users.tolist()) == users.tolist()
+    assert set(table.fold.tolist()) == {0, 1, 2, 3}
+    # each row's positive is its own recent item, and it is a candidate (not excluded)
+    assert table.recall == 1.0
+    for r, u in enumerate(table.users):
+        assert table.items[r][table.labels[r] > 0].tolist() == R[u].indices.tolist()
+    assert fold_of(10, 3, 0).tolist().count(0) in (3, 4)
+    with pytest.raises(InputError):
+        fold_of(10, 1, 0)
+
+
+def test_fit_two_stage_serves_the_cross_fitted_scorer() -> None:
+    X, R = _two_period()
+    cat = Catalogue.from_size(X.shape[1])
+    p, table = fit_two_stage(_two_stage_config(), cat, X, R, folds=2)
+    assert isinstance(p.scorer, LearnedScorer) and hasattr(p.scorer, "estimator_")
+    assert p.scorer.names_ == table.features.names
+    users = np.arange(X.shape[0])
+    top = p.rank_batch(users, 3)
+    # served on older + recent: neither period's items come back, and lists stay in group
+    assert not any(X[u, i] or R[u, i] for u in users for i in top[u])
+    assert (top[:20] < 10).all() and (top[20:] >= 10).all()
+    # the table's ranking is the pipeline's ranking of the same candidates
+    tab = candidate_table(p, users, R)
+    np.testing.assert_array_equal(rank_table(p.scorer, tab, 3), top)
+    # RRF scorers pass through untouched
+    assert fit_scorer_on_table(RRFScorer(), tab).get_params() == RRFScorer().get_params()

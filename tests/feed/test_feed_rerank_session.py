@@ -155,3 +155,17 @@ def test_exposures_and_variant_metrics_known_answer() -> None:
     assert rows[("treatment", "liked")][0] == pytest.approx(1.0)
     with pytest.raises(InputError):
         variant_metrics(ex.drop_columns(["variant"]), events)
+
+
+def test_recent_items_keep_the_latest_within_a_cap() -> None:
+    from communitok.feed.session import RecentItems
+
+    seen = RecentItems(cap=4)
+    seen.update([1, 2, 3])
+    seen.add(2)  # seen again: now the most recent
+    seen.update([5, 6])
+    assert list(seen) == [3, 2, 5, 6] and len(seen) == 4
+    assert 2 in seen and 1 not in seen and seen.array().dtype == np.int32
+    assert seen | {9} == {2, 3, 5, 6, 9}
+    with pytest.raises(InputError):
+        RecentItems(cap=0)

@@ -187,3 +187,75 @@ class StoreContract:
         t = t.append_column("description", pa.array([text]))
         store.write("videos", t)
         assert store.read("videos", ["description"]).column(0).to_pylist() == [text]
+
+    # --- types that must come back exactly (every backend) ------------------------------
+    def test_core_values_round_trip_exactly(self, store: Store) -> None:
+        t = videos(["a", "b", "c"], views=[1, None, 3], tags=[["x", None, "é"], [], None])
+        t = t.append_column("description", pa.array(["抖音 🎉", "", None]))
+        store.write("videos", t)
+        got = store.read("videos", ["video_id", "created_at", "view_count", "hashtags",
+                                    "description"]).sort_by("video_id")  # fmt: skip
+        assert got.schema.field("created_at").type == pa.timestamp("us", tz="UTC")
+        assert got.column("created_at").to_pylist() == t.column("created_at").to_pylist()
+        assert got.column("view_count").to_pylist() == [1, None, 3]
+        assert got.column("hashtags").to_pylist() == [["x", None, "é"], [], None]
+        assert got.column("description").to_pylist() == ["抖音 🎉", "", None]
+
+    def test_result_types_round_trip(self, store: Store) -> None:
+        item = pa.struct([("item", pa.string()), ("lift", pa.float64()), ("videos", pa.int64())])
+        at = pa.struct([("n", pa.int64()), ("who", pa.string())])
+        t = pa.table(
+            {
+                "i32": pa.array([1, None], pa.int32()),
+                "f32": pa.array([1.5, None], pa.float32()),
+                "day": pa.array([T0.date(), None], pa.date32()),
+                "tags": pa.array([["a", None], []], pa.list_(pa.string())),
+                "ranked": pa.array(
+                    [[{"item": "s1", "lift": 2.5, "videos": 3}], []], pa.list_(item)
+                ),
+                "nested": pa.array([[[1, 2], [3]], None], pa.list_(pa.list_(pa.int64()))),
+                "seen": pa.array([{"n": 7, "who": "ü"}, None], at),
+                "ts": pa.array([T0, None], pa.timestamp("us", tz="UTC")),
+            }
+        )
+        store.put_result("typed", t)
+        got = store.read("typed")
+        assert got.column_names == t.column_names
+        for f in t.schema:
+            assert got.schema.field(f.name).type == f.type, f.name
+        assert got.to_pylist() == t.to_pylist()
+        assert (
+            store.read("typed", ["ranked", "i32"]).to_pylist()
+            == t.select(["ranked", "i32"]).to_pylist()
+        )
+        store.append_result("typed", t.slice(0, 1))
+        assert store.read("typed").to_pylist() == t.to_pylist() + t.slice(0, 1).to_pylist()
+        d = pa.table({"label": pa.array(["x", "y", "x"]).dictionary_encode()})
+        store.put_result("labels", d)
+        assert store.read("labels").column("label").to_pylist() == ["x", "y", "x"]
+
+    def test_query_aggregates_and_empty_filters(self, store: Store) -> None:
+        store.write("videos", videos(["a", "b", "c"], views=[10, 20, 31]))
+        t = store.query(
+            "SELECT sum(view_count) AS s, avg(view_count) AS m, count(*) AS n FROM videos"
+        )
+        assert t.to_pylist() == [{"s": 61, "m": pytest.approx(61 / 3), "n": 3}]
+        assert pa.types.is_integer(t.schema.field("n").type)
+        assert store.read("videos", filters={"video_id": []}).num_rows == 0
+
+    def test_iter_batches_bounds_batch_size(self, store: Store) -> None:
+        store.write("events", events(250))
+        sizes = [b.num_rows for b in store.iter_batches("events", batch_rows=64)]
+        assert sum(sizes) == 250 and max(sizes) <= 64
+        b = next(iter(store.iter_batches("events", ["ts"], batch_rows=10)))
+        assert b.schema.field("ts").type == pa.timestamp("us", tz="UTC")
+
+    def test_in_key_order_is_the_same_on_every_backend(self, store: Store) -> None:
+        from communitok.store.base import in_key_order
+
+        store.write("videos", videos(["b", "a", "é", "B"]))
+        store.write("videos", videos(["a"], views=[5]))  # an update may move a row
+        got = in_key_order(store.read("videos", ["video_id"]), "videos")
+        assert got.column("video_id").to_pylist() == ["B", "a", "b", "é"]
+        with pytest.raises(InputError):
+            in_key_order(got, "not_a_table")

@@ -112,6 +112,11 @@ def create_app(
             st = getattr(app.state, "api", None)
             if st is not None:
                 st.events.close()  # queued viewing events reach the store first
+                for hook in app.state.shutdown_hooks:  # e.g. the feed's exposure log
+                    try:
+                        hook(st.engine)
+                    except Exception:
+                        log.exception("shutdown hook %r failed", hook)
                 if owned:
                     st.engine.close()
                     app.state.api = None
@@ -130,6 +135,7 @@ def create_app(
     app.state.api = None
     app.state.event_hooks = []  # f(engine, ViewEvent) -> bool: a live session took it
     app.state.moderation_hooks = []  # f(engine): visibility labels changed
+    app.state.shutdown_hooks = []  # f(engine): before the store closes
     app.state.features = {}
     if engine is not None:
         attach(app, engine)

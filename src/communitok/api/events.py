@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..core.model import ViewEvent
@@ -26,15 +27,24 @@ log = logging.getLogger("communitok.api")
 
 
 class KnownVideos:
-    """Does a video exist? A store lookup, remembered (bounded LRU of known ids)."""
+    """Does a video exist? In-memory sources first (e.g. the trained feed's catalogue,
+    see :meth:`add_source`), then a store lookup, remembered (bounded LRU of known ids)."""
 
     def __init__(self, store: Store, size: int = 100_000) -> None:
         self._store = store
         self._size = size
         self._known: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
+        self._sources: list[tuple[Callable[[Any, str], bool], Any]] = []
+
+    def add_source(self, knows: Callable[[Any, str], bool], arg: Any) -> None:
+        """Also ask ``knows(arg, video_id)`` (cheap, in memory) before the store."""
+        self._sources.append((knows, arg))
 
     def __contains__(self, video_id: str) -> bool:
+        for knows, arg in self._sources:
+            if knows(arg, video_id):
+                return True
         with self._lock:
             if video_id in self._known:
                 self._known.move_to_end(video_id)

@@ -101,7 +101,7 @@ def train(
     from ..engine.feed import train_feed
 
     with engine_for(store) as eng:
-        svc = train_feed(eng, window_days=window_days, seed=seed)
+        svc = train_feed(eng, window_days=window_days, seed=seed, reuse=False)
     info = svc.describe()
     if json_out:
         print_json(info)
@@ -156,8 +156,19 @@ def evaluate(
         Path, typer.Option("--data", help="Folder of the data set (for --dataset).")
     ] = Path("../shared/data/tiktok_rec"),
     scorer: Annotated[
-        str, typer.Option(help="tiktok_rec: gbdt / logistic (fitted on val) or rrf.")
+        str,
+        typer.Option(
+            help="tiktok_rec: gbdt / logistic (train + val for every model, scorer "
+            "cross-fitted on val) or rrf (train only)."
+        ),
     ] = "gbdt",
+    scorer_days: Annotated[
+        float | None,
+        typer.Option(
+            help="Stored events: also a pipeline whose learned scorer is cross-fitted on "
+            "the last N days before the cut."
+        ),
+    ] = None,
     seed: SeedOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -174,7 +185,14 @@ def evaluate(
         rep = evaluate_tiktok_rec(data, k=k, scorer=scorer, seed=seed or 0)
     else:
         with engine_for(store) as eng:
-            rep = evaluate_stored(eng, k=k, test_share=test_share, test_days=test_days, seed=seed)
+            rep = evaluate_stored(
+                eng,
+                k=k,
+                test_share=test_share,
+                test_days=test_days,
+                seed=seed,
+                scorer_days=scorer_days,
+            )
     if json_out:
         print_json(rep.to_dict())
         return

@@ -52,6 +52,15 @@ def serve(
     access_log: Annotated[
         bool, typer.Option("--access-log/--no-access-log", help="Log every request (with its id).")
     ] = True,
+    retrain_every: Annotated[
+        float,
+        typer.Option(
+            "--retrain-every",
+            min=0.0,
+            help="Refit the feed's batch models every this many hours while serving "
+            "(0 = never; sessions learn from every event in between).",
+        ),
+    ] = 0.0,
 ) -> None:
     """Serve the JSON API (/v1) and the dashboard (/) on one port; this process owns the store."""
     import uvicorn
@@ -64,6 +73,10 @@ def serve(
         logging.getLogger("communitok.api.access").setLevel(logging.WARNING)
     with open_engine(settings) as engine:
         app = create_app(engine)
+        from ..engine.feed import load_feed
+
+        if load_feed(engine) is not None:  # a saved feed model: no training at first request
+            console.print("feed: loaded the saved model (no retraining)")
         keys = app.state.api.keys
         url = f"http://{settings.host}:{settings.port}/"
         secret = None
@@ -82,12 +95,25 @@ def serve(
         else:
             console.print("Sign in with an API key (`--new-admin-key` mints a new admin key).")
         console.print(f"API: {url}v1/  ·  OpenAPI: {url}v1/openapi.json  ·  Ctrl+C to stop")
-        uvicorn.run(
-            app,
-            host=settings.host,
-            port=settings.port,
-            log_level=log_level.lower(),
-            access_log=False,
-            log_config=None,
-            server_header=False,
-        )
+        retrainer = None
+        if retrain_every > 0:
+            from ..engine.feed_schedule import FeedRetrainer
+
+            st = app.state.api
+            retrainer = FeedRetrainer(
+                engine, retrain_every * 3600, lock=st.compute_lock, before=st.events.flush
+            ).start()
+            console.print(f"feed: retraining every {retrain_every:g} h")
+        try:
+            uvicorn.run(
+                app,
+                host=settings.host,
+                port=settings.port,
+                log_level=log_level.lower(),
+                access_log=False,
+                log_config=None,
+                server_header=False,
+            )
+        finally:
+            if retrainer is not None:
+                retrainer.stop()

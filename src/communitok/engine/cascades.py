@@ -29,6 +29,7 @@ from ..cocreation import (
     tree_structure,
 )
 from ..core.errors import CommunitokError, InputError, NotFound
+from ..store.base import in_key_order
 from .trend_sql import MAP_RESULT, _fingerprint, resolve_communities
 
 if TYPE_CHECKING:
@@ -75,15 +76,24 @@ def build_cascades(
     params = {"kinds": list(kinds), "sound_attribution": sound_attribution, "min_size": min_size}
 
     def work() -> CascadeRun:
-        links = store.read(
-            "cocreation_links", ["child_video_id", "parent_video_id", "kind", "created_at"]
+        # inputs in key order: the forest's tie-breaks must not depend on the backend
+        links = in_key_order(
+            store.read(
+                "cocreation_links", ["child_video_id", "parent_video_id", "kind", "created_at"]
+            ),
+            "cocreation_links",
         )
-        videos = store.read(
-            "videos", ["video_id", "creator_id", "created_at", "sound_id", "view_count"]
+        videos = in_key_order(
+            store.read(
+                "videos", ["video_id", "creator_id", "created_at", "sound_id", "view_count"]
+            ),
+            "videos",
         )
-        sounds = store.read("sounds", ["sound_id", "is_original"])
+        sounds = in_key_order(store.read("sounds", ["sound_id", "is_original"]), "sounds")  # fmt: skip
         members = resolve_communities(store, communities)
-        mem = store.read(MAP_RESULT) if members else None
+        # in (video, community) order: a video's communities are listed in this order
+        mem = store.read(MAP_RESULT).sort_by([("video_id", "ascending"), ("community_id", "ascending")]) \
+            if members else None  # fmt: skip
         forest = build_forest(links, videos, kinds=kinds, sound_attribution=sound_attribution,
                               sounds=sounds if sounds.num_rows else None)  # fmt: skip
         st = tree_structure(forest)

@@ -37,6 +37,7 @@ from ..communities.timeline import restrict, track_communities
 from ..communities.tracking import stable_ids
 from ..core.errors import InputError, NotFound
 from ..core.schema import EVENT_COLUMNS
+from ..store.base import in_key_order
 
 RESULTS = (
     "communities",
@@ -91,18 +92,16 @@ class DetectionSummary:
 def _load(store: StoreLike) -> tuple[pa.Table, pa.Table | None, pa.Table | None, pa.Table | None]:
     if store.count("videos") == 0:
         raise InputError("the store has no videos: ingest or simulate data first", field="videos")
-    videos = store.read("videos", list(VIDEO_COLUMNS))
-    events = store.read("events", list(EVENT_COLUMNS)) if store.count("events") else None
-    comments = (
-        store.read("comments", ["comment_id", "video_id", "text"])
-        if store.count("comments")
-        else None
-    )
-    links = (
-        store.read("cocreation_links", ["child_video_id", "parent_video_id", "kind", "created_at"])
-        if store.count("cocreation_links")
-        else None
-    )
+
+    def read(table: str, columns: list[str]) -> pa.Table | None:
+        # in key order: detection breaks ties by row order, which differs between backends
+        return in_key_order(store.read(table, columns), table) if store.count(table) else None
+
+    videos = read("videos", list(VIDEO_COLUMNS))
+    assert videos is not None
+    events = read("events", list(EVENT_COLUMNS))
+    comments = read("comments", ["comment_id", "video_id", "text"])
+    links = read("cocreation_links", ["child_video_id", "parent_video_id", "kind", "created_at"])
     return videos, events, comments, links
 
 

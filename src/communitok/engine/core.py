@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,9 +71,23 @@ class Engine:
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
+        self._on_close: dict[str, Callable[[], object]] = {}
 
     # --- lifecycle ------------------------------------------------------------
+    def on_close(self, name: str, fn: Callable[[], object]) -> None:
+        """Run *fn* when the engine closes, before its store does (e.g. the feed writes
+        its buffered exposure log); one hook per *name* (a later one replaces it)."""
+        if not callable(fn):
+            raise InputError("must be callable", field="fn")
+        self._on_close[str(name)] = fn
+
     def close(self) -> None:
+        hooks, self._on_close = list(self._on_close.items()), {}
+        for name, fn in reversed(hooks):
+            try:
+                fn()
+            except Exception:  # closing the store matters more than one hook
+                logging.getLogger("communitok").exception("close hook %r failed", name)
         self.store.close()
 
     def __enter__(self) -> Engine:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import time
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,8 +37,8 @@ import pyarrow.compute as pc
 
 from ..core.errors import InputError, NotFound
 from ..core.timeutil import utcnow
+from ..feed import EASE_MAX_ITEMS as EASE_MAX_ITEMS  # re-exported: the default's EASE cap
 from ..feed import (
-    EXPOSURE_SCHEMA,
     Catalogue,
     DurationDebiaser,
     Experiment,
@@ -57,31 +57,24 @@ from .feed_inputs import (
     time_window,
     visibility_labels,
 )
+from .feed_log import FEED_EXPOSURES as FEED_EXPOSURES
+from .feed_log import append_exposures as append_exposures
+from .feed_log import exposures as exposures
+from .feed_log import store_sink
+from .feed_models import load_models, model_dir, model_key, save_models
 from .feed_service import FeedResponse, FeedService
 
-FEED_EXPOSURES = "feed_exposures"
 #: the learned scorer's target window when none is given (days before the window end)
 DEFAULT_SCORER_DAYS = 2.0
 
 _SERVICES: weakref.WeakKeyDictionary[Engine, FeedService] = weakref.WeakKeyDictionary()
 
 
-#: EASE inverts a dense items × items matrix (cubic): the engine's default models the
-#: most engaged videos only (5,000: a few seconds), the other sources cover the rest
-EASE_MAX_ITEMS = 5000
-
-
 def default_config(seed: int = 0) -> FeedConfig:
-    """The engine's default pipeline: :class:`~communitok.feed.FeedConfig`'s sources,
-    scorer and re-ranker, seeded, with EASE limited to :data:`EASE_MAX_ITEMS` videos."""
-    base = FeedConfig()
-    sources = tuple(
-        StageSpec(s.kind, {**s.params, "max_items": EASE_MAX_ITEMS}, s.n, s.label)
-        if s.kind == "ease"
-        else s
-        for s in base.sources
-    )
-    return FeedConfig(sources=sources, seed=seed)
+    """The engine's default pipeline: :class:`~communitok.feed.FeedConfig` (sources,
+    scorer and re-ranker that scale with the catalogue on their own; EASE limited to
+    :data:`EASE_MAX_ITEMS` videos), seeded."""
+    return FeedConfig(seed=seed)
 
 
 # --------------------------------------------------------------------------- fitting
@@ -165,7 +158,9 @@ def _configs(
             return c
         if isinstance(c, Mapping):
             return FeedConfig.from_dict({"seed": seed, **c})
-        raise InputError(f"must be a FeedConfig or a mapping, got {type(c).__name__}", "config")
+        raise InputError(
+            f"must be a FeedConfig or a mapping, got {type(c).__name__}", field="config"
+        )
 
     if variants is None:
         return {"control": one(config)}
@@ -174,29 +169,6 @@ def _configs(
     if not isinstance(variants, Mapping) or not variants:
         raise InputError("must map variant names to configs", field="variants")
     return {str(k): one(v) for k, v in variants.items()}
-
-
-def append_exposures(store: Store, rows: pa.Table, *, run_id: str | None = None) -> int:
-    """Append exposure rows to the ``feed_exposures`` result; returns its new size.
-
-    Costs O(appended rows) (``Store.append_result``), so serving never rewrites the log.
-    """
-    rows = rows.select(EXPOSURE_SCHEMA.names).cast(EXPOSURE_SCHEMA)
-    return store.append_result(FEED_EXPOSURES, rows, run_id=run_id)
-
-
-def exposures(store: Store) -> pa.Table:
-    """The stored exposure log (empty when nothing was served yet)."""
-    if not store.has_result(FEED_EXPOSURES):
-        return EXPOSURE_SCHEMA.empty_table()
-    return store.read(FEED_EXPOSURES)
-
-
-def _sink(store: Store, run_id: str) -> Callable[[pa.Table], None]:
-    def write(rows: pa.Table) -> None:
-        append_exposures(store, rows, run_id=run_id)
-
-    return write
 
 
 @dataclass(frozen=True)
@@ -228,8 +200,12 @@ def train_feed(
     communities: bool = True,
     flush_rows: int = 1000,
     keep: bool = True,
+    reuse: bool = True,
+    save: bool = True,
+    train: bool = True,
 ) -> FeedService:
-    """Train the feed on the engine's store (one recorded ``feed-train`` run).
+    """Train the feed on the engine's store (one recorded ``feed-train`` run), or load
+    the saved one when it matches (see :mod:`.feed_models`).
 
     config / variants : one pipeline configuration, or one per A/B variant (then the
         experiment splits traffic equally unless *experiment* says otherwise).
@@ -237,6 +213,10 @@ def train_feed(
     scorer_days : for a learned scorer, the later window its targets come from.
     seed : default :attr:`Settings.seed`; seeds the default config and the run record.
     keep : keep the service for the engine (what :func:`feed_service` returns).
+    reuse : load the model saved beside the store when its key (input fingerprint,
+        configuration, experiment, window, seed, version) matches, instead of training.
+    save : save what was trained beside the store (file-backed stores only).
+    train : False = load only (:class:`NotFound` when no saved model matches).
     """
     seed = engine.settings.seed if seed is None else seed
     configs = _configs(config, variants, seed)
@@ -259,6 +239,56 @@ def train_feed(
         "scorer_days": scorer_days,
         "communities": communities,
     }
+    key = model_key(inputs.fingerprint, _jsonable(params), seed)
+    sessions = InMemorySessionStore()
+    loaded = load_models(store, key, sessions) if reuse else None
+    if loaded is not None:
+        pipelines, info = loaded
+        info = {
+            **info,
+            "loaded_from": str(model_dir(store)),
+            "loaded_at": utcnow().isoformat(),
+            "load_seconds": round(time.perf_counter() - t0, 3),
+        }
+    elif not train:
+        raise NotFound("no saved feed model matches the store (train the feed)")
+    else:
+        pipelines, info = _train(
+            store, inputs, configs, experiment, params, sessions, scorer_days, seed, t0
+        )
+        if save:
+            info["saved_to"] = str(save_models(store, key, pipelines, info) or "") or None
+    service = FeedService(
+        pipelines,
+        experiment=experiment,
+        labels=inputs.labels,
+        onboarding=inputs.onboarding,
+        visibility=VisibilityFilter(inputs.visibility),
+        exposure_sink=store_sink(store, info["run_id"]),
+        flush_rows=flush_rows,
+        info=info,
+    )
+    if keep:
+        old = _SERVICES.get(engine)
+        if old is not None:
+            old.close()
+        _SERVICES[engine] = service
+        engine.on_close("feed", lambda: drop_feed_service(engine))
+    return service
+
+
+def _train(
+    store: Store,
+    inputs: FeedInputs,
+    configs: dict[str, FeedConfig],
+    experiment: Experiment,
+    params: dict[str, Any],
+    sessions: InMemorySessionStore,
+    scorer_days: float | None,
+    seed: int,
+    t0: float,
+) -> tuple[dict[str, FeedPipeline], dict[str, Any]]:
+    """Fit every variant under one recorded ``feed-train`` run."""
     run_id = store.start_run(
         "feed-train", _jsonable(params), seed=seed, input_fingerprint=inputs.fingerprint
     )
@@ -275,7 +305,6 @@ def train_feed(
         cat = Catalogue.from_arrow(inputs.videos, video_communities=inputs.video_communities)
         deb = fit_debiaser(inputs.events, cat)
         inter = _interactions(inputs.events, cat, inputs, deb)
-        sessions = InMemorySessionStore()
         pipelines, info = {}, {}
         for name, cfg in configs.items():
             pipelines[name], info[name] = _fit_variant(
@@ -294,26 +323,7 @@ def train_feed(
         store.finish_run(run_id, "failed", {"error": f"{type(exc).__name__}: {exc}"})
         raise
     store.finish_run(run_id, "ok", _jsonable(summary.to_dict()))
-    service = FeedService(
-        pipelines,
-        experiment=experiment,
-        labels=inputs.labels,
-        onboarding=inputs.onboarding,
-        visibility=VisibilityFilter(inputs.visibility),
-        exposure_sink=_sink(store, run_id),
-        flush_rows=flush_rows,
-        info={
-            "run_id": run_id,
-            "trained_at": utcnow().isoformat(),
-            **summary.to_dict(),
-        },
-    )
-    if keep:
-        old = _SERVICES.get(engine)
-        if old is not None:
-            old.flush_exposures()
-        _SERVICES[engine] = service
-    return service
+    return pipelines, {"run_id": run_id, "trained_at": utcnow().isoformat(), **summary.to_dict()}
 
 
 # --------------------------------------------------------------------------- serving
@@ -327,11 +337,24 @@ def feed_service(engine: Engine, *, train: bool = True) -> FeedService:
     return svc
 
 
+def load_feed(engine: Engine) -> FeedService | None:
+    """At server start: the saved feed (default configuration) when it matches the
+    store, kept for the engine; None otherwise (the feed then trains on first use).
+    Never trains."""
+    if model_dir(engine.store) is None:
+        return None
+    try:
+        return train_feed(engine, train=False)
+    except NotFound:
+        return None
+
+
 def drop_feed_service(engine: Engine) -> None:
-    """Flush the exposure log and forget the engine's feed service."""
+    """Write the buffered exposure rows, stop the writer and forget the engine's feed
+    service (call before closing the store, e.g. at server shutdown)."""
     svc = _SERVICES.pop(engine, None)
     if svc is not None:
-        svc.flush_exposures()
+        svc.close()
 
 
 def observe_event(engine: Engine, event: Any) -> bool:
@@ -339,6 +362,12 @@ def observe_event(engine: Engine, event: Any) -> bool:
     is trained (False otherwise, or when the video is not in the trained catalogue)."""
     svc = _SERVICES.get(engine)
     return bool(svc.observe(event)) if svc is not None else False
+
+
+def knows_video(engine: Engine, video_id: str) -> bool:
+    """Is *video_id* in the trained feed's catalogue (False when not trained)?"""
+    svc = _SERVICES.get(engine)
+    return svc is not None and video_id in svc.control.ctx_.catalogue.index
 
 
 def refresh_visibility_labels(engine: Engine) -> int:

@@ -12,15 +12,15 @@ store, so
   so the next :meth:`recommend` reflects it (no batch job); an event for a video the
   model does not know is ignored with a reason, never an error.
 
-Exposures are flushed in batches to a sink (the engine appends them to the
-``feed_exposures`` result). Community ids in the catalogue are display labels
+Exposures are buffered and written in batches by a background thread
+(:class:`~.feed_log.ExposureLog`; the engine appends them to the ``feed_exposures``
+result), so a request never waits for the store. Community ids in the catalogue are display labels
 ("#booktok"); :class:`CommunityLabels` maps them back to the stored community ids.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -29,14 +29,8 @@ import pyarrow as pa
 
 from ..core.errors import InputError
 from ..core.timeutil import utcnow
-from ..feed import (
-    EXPOSURE_SCHEMA,
-    Experiment,
-    Feed,
-    FeedPipeline,
-    VisibilityFilter,
-    exposure_table,
-)
+from ..feed import Experiment, Feed, FeedPipeline, VisibilityFilter
+from .feed_log import ExposureLog
 
 #: largest feed one request may ask for (a clear error above it)
 MAX_FEED_K = 1000
@@ -170,6 +164,7 @@ class FeedService:
     visibility : moderation labels per video (from the safety results).
     exposure_sink : called with an Arrow table of exposure rows when the buffer flushes.
     flush_rows : buffered exposure rows that trigger a flush.
+    flush_interval : the longest an exposure row waits in memory (seconds).
     max_k : largest feed one request may ask for.
     info : what training recorded (run id, counts, window), shown by :meth:`describe`.
     """
@@ -184,6 +179,7 @@ class FeedService:
         visibility: VisibilityFilter | None = None,
         exposure_sink: Callable[[pa.Table], None] | None = None,
         flush_rows: int = 1000,
+        flush_interval: float = 1.0,
         max_k: int = MAX_FEED_K,
         info: Mapping[str, Any] | None = None,
     ) -> None:
@@ -197,8 +193,6 @@ class FeedService:
                 f"{sorted(pipelines)}",
                 field="experiment",
             )
-        if not isinstance(flush_rows, int) or flush_rows < 1:
-            raise InputError(f"must be an integer >= 1, got {flush_rows!r}", field="flush_rows")
         if not isinstance(max_k, int) or max_k < 1:
             raise InputError(f"must be an integer >= 1, got {max_k!r}", field="max_k")
         self.pipelines = dict(pipelines)
@@ -206,15 +200,11 @@ class FeedService:
         self.labels = labels or CommunityLabels()
         self.onboarding = {k: tuple(v) for k, v in (onboarding or {}).items()}
         self.visibility = visibility or VisibilityFilter()
-        self.exposure_sink = exposure_sink
-        self.flush_rows = flush_rows
+        self.exposure_log = ExposureLog(
+            exposure_sink, flush_rows=flush_rows, flush_interval=flush_interval
+        )
         self.max_k = max_k
         self.info = dict(info or {})
-        self._buffer: list[pa.Table] = []
-        self._buffered = 0
-        self._lock = threading.Lock()
-        self._flush_lock = threading.Lock()
-        self.exposures_logged = 0
 
     # ------------------------------------------------------------------ look-ups
     @property
@@ -248,9 +238,15 @@ class FeedService:
             "experiment": self.experiment.name,
             "variants": [v for v, _ in self.experiment.variants],
             "sessions": len(self.sessions),
-            "exposures_logged": self.exposures_logged,
-            "exposures_buffered": self._buffered,
+            "session_bytes": self.sessions.nbytes() if hasattr(self.sessions, "nbytes") else None,
+            "exposures_logged": self.exposure_log.logged,
+            "exposures_buffered": self.exposure_log.buffered,
+            "exposures_dropped": self.exposure_log.dropped,
         }
+
+    @property
+    def exposures_logged(self) -> int:
+        return self.exposure_log.logged
 
     # ------------------------------------------------------------------ serving
     def _check_k(self, k: object) -> int:
@@ -354,37 +350,22 @@ class FeedService:
 
     # ------------------------------------------------------------------ exposures
     def _log(self, feed: FeedResponse) -> None:
-        rows = exposure_table(
-            self.experiment.name,
-            feed.variant,
-            feed.viewer_id,
-            feed.video_ids,
-            scores=[i.score for i in feed.items],  # type: ignore[misc]  # None = no score
-            sources=[i.source for i in feed.items],
-            ts=utcnow(),
+        self.exposure_log.add(
+            (
+                self.experiment.name,
+                feed.variant,
+                feed.viewer_id,
+                feed.video_ids,
+                [i.score for i in feed.items],
+                [i.source for i in feed.items],
+                utcnow(),
+            )
         )
-        with self._lock:
-            self._buffer.append(rows)
-            self._buffered += rows.num_rows
-            due = self._buffered >= self.flush_rows
-        if due:
-            self.flush_exposures()
 
     def flush_exposures(self) -> int:
-        """Hand buffered exposure rows to the sink; returns how many were flushed."""
-        with self._flush_lock:
-            with self._lock:
-                parts, self._buffer, self._buffered = self._buffer, [], 0
-            if not parts:
-                return 0
-            rows = pa.concat_tables(parts).cast(EXPOSURE_SCHEMA)
-            if self.exposure_sink is not None:
-                try:
-                    self.exposure_sink(rows)
-                except BaseException:
-                    with self._lock:  # keep them for the next flush
-                        self._buffer[:0] = parts
-                        self._buffered += rows.num_rows
-                    raise
-            self.exposures_logged += rows.num_rows
-            return rows.num_rows
+        """Write buffered exposure rows now; returns how many were written."""
+        return self.exposure_log.flush()
+
+    def close(self) -> int:
+        """Stop the exposure writer after writing what is buffered (server shutdown)."""
+        return self.exposure_log.close()

@@ -311,10 +311,12 @@ def community_health(
     comments = store.read("comments", ["comment_id", "video_id", "created_at"])
     labels = visibility(store)
     labels = labels.filter(pc.equal(labels["item_kind"], "comment"))
-    trunc = "day"  # events are bucketed by day; safety_health folds days into weeks
+    # events are bucketed by UTC day (portable SQL, no session time zone); safety_health
+    # folds days into weeks
     views = store.query(
-        f"SELECT video_id, CAST(date_trunc('{trunc}', ts) AS DATE) AS period_start, "
-        "count(*) AS views FROM events GROUP BY 1, 2"
+        "SELECT video_id, period_start, count(*) AS views FROM (SELECT video_id, "
+        "CAST(ts AT TIME ZONE 'UTC' AS DATE) AS period_start FROM events) d "
+        "GROUP BY video_id, period_start"
     )
     if views.num_rows == 0:
         v = store.read("videos", ["video_id", "view_count"])

@@ -1,9 +1,10 @@
 """SQL side of trends: community membership, trend ids and the series queries.
 
-Everything here runs *in the store* (DuckDB SQL through ``Store.query``): item uses
-per video (hashtags unnested, sounds, effects), scoped platform-wide (``all``) and per
-community, binned at hourly or daily grain (epoch microseconds, so no session time
-zone can shift a bin), with series below ``min_total`` dropped in SQL.
+Everything here runs *in the store* (portable SQL through ``Store.query``, the same on
+DuckDB and PostgreSQL): item uses per video (hashtags unnested, sounds, effects), scoped
+platform-wide (``all``) and per community, binned at hourly or daily grain (epoch
+microseconds of whole seconds, so no session time zone can shift a bin), with series
+below ``min_total`` dropped in SQL.
 """
 
 from __future__ import annotations
@@ -84,7 +85,9 @@ def resolve_communities(store: Store, communities: pa.Table | str | None) -> str
     else:
         sql = (f"SELECT DISTINCT v.video_id, CAST(m.community_id AS VARCHAR) AS community_id FROM videos v "
                f"JOIN {src} m ON CAST(m.creator_id AS VARCHAR) = v.creator_id WHERE m.community_id IS NOT NULL")  # fmt: skip
-    store.put_result(MAP_RESULT, store.query(sql))
+    # stored in (video, community) code-point order, the same on every backend
+    order = [("video_id", "ascending"), ("community_id", "ascending")]
+    store.put_result(MAP_RESULT, store.query(sql).sort_by(order))
     return _result_sql(store, MAP_RESULT)
 
 
@@ -105,10 +108,21 @@ def _uses_sql(kinds: tuple[str, ...]) -> str:
     return " UNION ALL ".join(parts)
 
 
+def bin_sql(col: str) -> str:
+    """Portable SQL for the start of *col*'s bin in epoch microseconds, with the bin width
+    (µs) as two ``?`` parameters. Whole seconds first (exact in every dialect, and bins are
+    whole seconds), so no session time zone and no float rounding can move a bin edge."""
+    return (
+        f"CAST(floor(CAST(extract(epoch FROM date_trunc('second', {col})) AS DOUBLE PRECISION) "
+        f"* 1000000 / ?) AS BIGINT) * ?"
+    )
+
+
 def series_sql(
     kinds: tuple[str, ...], metric: str, members: str | None, *, min_total: float
 ) -> str:
-    """SQL for the long series table (kind, item, scope, bin (epoch µs), value).
+    """SQL for the long series table (kind, item, scope, bin (epoch µs), value), portable
+    between the stores' dialects (DuckDB, PostgreSQL).
 
     Parameters (in order): step µs, step µs, now (timestamp), min_total."""
     if metric not in METRICS:
@@ -116,28 +130,37 @@ def series_sql(
     scoped = f"SELECT kind, item, '{GLOBAL}' AS scope, video_id, creator_id, created_at FROM uses"
     if members:
         scoped += (f" UNION ALL SELECT u.kind, u.item, m.community_id, u.video_id, u.creator_id, u.created_at "
-                   f"FROM uses u JOIN {members} m USING (video_id) "
+                   f"FROM uses u JOIN {members} m ON m.video_id = u.video_id "
                    f"UNION ALL SELECT 'community', m.community_id, '{GLOBAL}', v.video_id, v.creator_id, "
-                   f"v.created_at FROM videos v JOIN {members} m USING (video_id)")  # fmt: skip
+                   f"v.created_at FROM videos v JOIN {members} m ON m.video_id = v.video_id")  # fmt: skip
     head = f"WITH uses AS ({_uses_sql(kinds)}), scoped AS ({scoped})"
-    tail = "QUALIFY sum(value) OVER (PARTITION BY kind, item, scope) >= ?"
     if metric in ("videos", "creators"):
         agg = "count(*)" if metric == "videos" else "count(DISTINCT creator_id)"
-        return (
-            f"{head} SELECT kind, item, scope, (epoch_us(created_at) // ?) * ? AS bin, "
-            f"CAST({agg} AS DOUBLE) AS value FROM scoped WHERE created_at IS NOT NULL "
-            f"AND created_at < ? GROUP BY kind, item, scope, bin {tail}"
+        series = (
+            f"SELECT kind, item, scope, bin, CAST({agg} AS DOUBLE PRECISION) AS value FROM "
+            f"(SELECT kind, item, scope, creator_id, {bin_sql('created_at')} AS bin FROM scoped "
+            f"WHERE created_at IS NOT NULL AND created_at < ?) b GROUP BY kind, item, scope, bin"
         )
-    # events are aggregated per video and bin first, then spread over the video's items
-    val = "count(*)" if metric == "views" else (
-        "sum(coalesce(CAST(liked AS INT), 0) + coalesce(CAST(shared AS INT), 0)"
-        " + coalesce(CAST(commented AS INT), 0))"
-    )  # fmt: skip
+    else:
+        # events are aggregated per video and bin first, then spread over the video's items
+        val = "count(*)" if metric == "views" else (
+            "sum(coalesce(CAST(liked AS INTEGER), 0) + coalesce(CAST(shared AS INTEGER), 0)"
+            " + coalesce(CAST(commented AS INTEGER), 0))"
+        )  # fmt: skip
+        head += (
+            f", ev AS (SELECT video_id, bin, {val} AS n FROM (SELECT video_id, liked, shared, "
+            f"commented, {bin_sql('ts')} AS bin FROM events WHERE ts IS NOT NULL AND ts < ?) e "
+            "GROUP BY video_id, bin)"
+        )
+        series = (
+            "SELECT s.kind, s.item, s.scope, ev.bin, CAST(sum(ev.n) AS DOUBLE PRECISION) AS value "
+            "FROM ev JOIN scoped s ON s.video_id = ev.video_id GROUP BY s.kind, s.item, s.scope, ev.bin"
+        )
+    # series below min_total are dropped by a window total filtered outside (no QUALIFY)
     return (
-        f"{head}, ev AS (SELECT video_id, (epoch_us(ts) // ?) * ? AS bin, {val} AS n FROM events "
-        f"WHERE ts IS NOT NULL AND ts < ? GROUP BY video_id, bin) "
-        f"SELECT s.kind, s.item, s.scope, ev.bin, CAST(sum(ev.n) AS DOUBLE) AS value "
-        f"FROM ev JOIN scoped s USING (video_id) GROUP BY s.kind, s.item, s.scope, ev.bin {tail}"
+        f"{head}, series AS ({series}) SELECT kind, item, scope, bin, value FROM ("
+        "SELECT kind, item, scope, bin, value, sum(value) OVER (PARTITION BY kind, item, scope) "
+        "AS total FROM series) w WHERE total >= ?"
     )
 
 
@@ -157,7 +180,7 @@ def trend_series(
     sql = series_sql(kinds, metric, members, min_total=min_total)
     params: list[Any] = [step, step, to_utc(now or utcnow()), min_total]
     if item_filter is not None:
-        sql = f"SELECT * FROM ({sql}) WHERE kind = ? AND item = ? AND scope = ?"
+        sql = f"SELECT * FROM ({sql}) f WHERE kind = ? AND item = ? AND scope = ?"
         params += list(item_filter)
     tab = store.query(sql, params)
     return tab.set_column(tab.schema.get_field_index("bin"), "bin",

@@ -1,4 +1,4 @@
-"""Engine wiring for trends: series computed in the store (DuckDB SQL), analytics from
+"""Engine wiring for trends: series computed in the store (portable SQL), analytics from
 :mod:`communitok.trends`, results written back with run metadata.
 
 Trend ids are ``kind:item@scope``: ``hashtag:booktok@all`` (platform-wide) or
@@ -157,12 +157,15 @@ def _spillover(
     )
     uses = store.query(
         f"WITH uses AS ({_uses_sql(kinds)}) SELECT u.kind, u.item, m.community_id, u.video_id, u.creator_id, "
-        f"u.created_at, v.hashtags FROM uses u JOIN {members} m USING (video_id) JOIN videos v USING (video_id) "
-        f"WHERE list_contains(?, u.kind || ':' || u.item)", [keys],
+        f"u.created_at, v.hashtags FROM uses u JOIN {members} m ON m.video_id = u.video_id "
+        f"JOIN videos v ON v.video_id = u.video_id WHERE u.kind || ':' || u.item IN (SELECT unnest(?))", [keys],
     ) if keys else None  # fmt: skip
+    # each creator's home: the community of most of their videos (ties: the smallest id)
     home = store.query(
-        f"SELECT creator_id, arg_max(community_id, n) AS community_id FROM (SELECT v.creator_id, m.community_id, "
-        f"count(*) AS n FROM videos v JOIN {members} m USING (video_id) GROUP BY ALL) GROUP BY creator_id"
+        f"SELECT creator_id, community_id FROM (SELECT creator_id, community_id, row_number() OVER "
+        f"(PARTITION BY creator_id ORDER BY n DESC, community_id) AS r FROM (SELECT v.creator_id, "
+        f"m.community_id, count(*) AS n FROM videos v JOIN {members} m ON m.video_id = v.video_id "
+        f"GROUP BY v.creator_id, m.community_id) c) h WHERE r = 1"
     )  # fmt: skip
     stop = store.query(
         "SELECT lower(t.item) AS tag FROM videos v, unnest(v.hashtags) AS t(item) GROUP BY 1 "

@@ -11,7 +11,7 @@ are dataclasses and Arrow tables. Quick start::
 """
 
 from .ann import EmbeddingIndex, exact_top_k, recall_vs_exact
-from .config import DEFAULT_RRF_WEIGHTS, DEFAULT_SOURCES, FeedConfig, StageSpec
+from .config import DEFAULT_RRF_WEIGHTS, DEFAULT_SOURCES, EASE_MAX_ITEMS, FeedConfig, StageSpec
 from .content import ContentModel
 from .data import Catalogue, Interactions
 from .ease import EASE, ease_weights
@@ -40,6 +40,7 @@ __all__ = [
     "DEFAULT_RRF_WEIGHTS",
     "DEFAULT_SOURCES",
     "EASE",
+    "EASE_MAX_ITEMS",
     "EXPOSURE_SCHEMA",
     "MAX_K",
     "SCORERS",

@@ -10,12 +10,29 @@ the same index serves dot-product (MF) and cosine (normalised content) retrieval
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..core.errors import InputError
 from ..core.seeds import rng
 
 _KINDS = ("flat", "hnsw", "ivf")
+#: where ``ann="auto"`` switches from exact scoring to an HNSW index: below it one
+#: matrix-vector product over the catalogue costs about as much as an index search
+ANN_MIN_ITEMS = 20_000
+
+
+def resolve_ann(ann: str | None, min_items: int, n_items: int) -> str | None:
+    """The index kind a source uses for *n_items* videos: *ann* itself, or for "auto"
+    "hnsw" from *min_items* videos on and None (exact) below; validates both settings."""
+    if ann is not None and ann != "auto" and ann not in _KINDS:
+        raise InputError(f"must be 'auto', {', '.join(map(repr, _KINDS))} or None", field="ann")
+    if isinstance(min_items, bool) or not isinstance(min_items, int) or min_items < 1:
+        raise InputError(f"must be an integer >= 1, got {min_items!r}", field="ann_min_items")
+    if ann == "auto":
+        return "hnsw" if n_items >= min_items else None
+    return ann
 
 
 def exact_top_k(queries: np.ndarray, items: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -30,6 +47,37 @@ def exact_top_k(queries: np.ndarray, items: np.ndarray, k: int) -> tuple[np.ndar
     ts = np.take_along_axis(s, top, 1)
     order = np.argsort(-ts, axis=1, kind="stable")
     return np.take_along_axis(ts, order, 1), np.take_along_axis(top, order, 1).astype(np.int64)
+
+
+def search_excluding(
+    index: EmbeddingIndex, queries: np.ndarray, n: int, excluded: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-*n* (scores, ids) per query with each row's *excluded* ids (sorted) removed
+    (-inf / -1 padded). Searches with a modest over-fetch first and again, deeper, only
+    for the rows that came back short: a viewer with a long history does not make every
+    search deep."""
+    n_items = getattr(index, "n_items_", 0)
+    extra = max(n // 2, 8)
+    k = min(n + min(max((len(e) for e in excluded), default=0), extra), n_items)
+    scores, ids = index.search(queries, k)
+    rows_s, rows_i = list(scores), list(ids)
+    short = []
+    for r, ex in enumerate(excluded):
+        bad = (ids[r] < 0) | (np.isin(ids[r], ex) if len(ex) else False)
+        rows_s[r] = np.where(bad, -np.inf, scores[r])
+        if (~bad).sum() < n and k < min(n + len(ex), n_items):
+            short.append(r)
+    for r in short:
+        deep = min(n + len(excluded[r]), n_items)
+        s2, i2 = index.search(queries[r : r + 1], deep)
+        bad = (i2[0] < 0) | np.isin(i2[0], excluded[r])
+        rows_s[r], rows_i[r] = np.where(bad, -np.inf, s2[0]), i2[0]
+    width = max((len(x) for x in rows_i), default=0)
+    out_s = np.full((len(rows_i), width), -np.inf, np.float32)
+    out_i = np.full((len(rows_i), width), -1, np.int64)
+    for r, (s_, i_) in enumerate(zip(rows_s, rows_i, strict=True)):
+        out_s[r, : len(s_)], out_i[r, : len(i_)] = s_, i_
+    return out_s, out_i
 
 
 def recall_vs_exact(approx_ids: np.ndarray, exact_ids: np.ndarray) -> float:
@@ -99,6 +147,7 @@ class EmbeddingIndex:
         faiss.omp_set_num_threads(self.num_threads)
         n, d = v.shape
         kind = self.kind if n >= 2 else "flat"
+        index: Any
         if kind == "hnsw":
             index = faiss.IndexHNSWFlat(d, self.hnsw_m, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = self.ef_construction
@@ -129,6 +178,9 @@ class EmbeddingIndex:
         k = int(min(k, self.n_items_))
         if k <= 0 or len(q) == 0:
             return np.zeros((len(q), 0), np.float32), np.zeros((len(q), 0), np.int64)
+        import faiss
+
+        faiss.omp_set_num_threads(self.num_threads)  # also after loading a saved index
         scores, ids = self.index_.search(q, k)
         scores = np.where(ids < 0, -np.inf, scores).astype(np.float32)
         return scores, ids.astype(np.int64)

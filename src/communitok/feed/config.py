@@ -43,8 +43,18 @@ def _spec(x: StageSpec | Mapping[str, Any]) -> StageSpec:
     raise InputError(f"must be a StageSpec or a mapping, got {type(x).__name__}", field="stage")
 
 
+#: EASE inverts a dense items × items matrix (cubic time, quadratic memory): the default
+#: models the most engaged videos only (5,000: a few seconds, 100 MB); the other sources
+#: cover the rest of the catalogue
+EASE_MAX_ITEMS = 5000
+
+#: the default sources. Every one scales with the catalogue on its own: EASE models at
+#: most :data:`EASE_MAX_ITEMS` videos; MF and content retrieval switch from exact scoring
+#: to an HNSW index from ``ann_min_items`` (20,000) videos on; popularity, trending,
+#: community, following and exploration read precomputed ranked lists; and every
+#: source proposes a bounded number ``n`` of candidates.
 DEFAULT_SOURCES = (
-    StageSpec("ease", {"l2": 40.0, "side_weight": 50.0}, n=200),
+    StageSpec("ease", {"l2": 40.0, "side_weight": 50.0, "max_items": EASE_MAX_ITEMS}, n=200),
     StageSpec("mf", {"factors": 64}, n=100),
     StageSpec("content", {}, n=50),
     StageSpec("content", {"new_only": True, "prior_weight": 0.5}, n=50, label="new_videos"),

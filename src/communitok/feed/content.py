@@ -168,6 +168,13 @@ class ContentModel:
         if not hasattr(self, "vectors_"):
             raise InputError("ContentModel is not fitted; call fit() first")
         H = sp.csr_matrix(H, dtype=np.float32)
+        if H.shape[0] <= 8:  # a few requests: gather rows, no sparse product
+            out = np.zeros((H.shape[0], self.vectors_.shape[1]), np.float32)
+            for r in range(H.shape[0]):
+                lo, hi = H.indptr[r], H.indptr[r + 1]
+                if hi > lo:
+                    out[r] = H.data[lo:hi] @ self.vectors_[H.indices[lo:hi]]
+            return _l2_rows(out)
         sums = np.asarray(H.sum(axis=1)).ravel()
         inv = np.divide(1.0, sums, out=np.zeros_like(sums), where=sums > 0)
         return _l2_rows(np.asarray(sp.diags(inv) @ H @ self.vectors_, dtype=np.float32))

@@ -124,6 +124,10 @@ class Catalogue:
     def index(self) -> dict[str, int]:
         return {v: i for i, v in enumerate(self.video_ids.tolist())}
 
+    @cached_property
+    def community_index(self) -> dict[str, int]:
+        return {c: i for i, c in enumerate(self.community_ids.tolist())}
+
     def lookup(self, video_ids: list[str] | np.ndarray) -> np.ndarray:
         """Row index per id, -1 for ids not in the catalogue."""
         idx = self.index

@@ -39,26 +39,30 @@ class Explainer(Stage):
     ) -> list[tuple[str, Reason]]:
         """(source label, reason) per served item. ``ranks[label]`` holds each item's rank
         in that source's candidate list (inf when the source did not propose it)."""
-        out: list[tuple[str, Reason]] = []
         labels = list(ranks)
         viewer = ViewerRow.of(req, row, catalogue)
-        for pos, item in enumerate(items):
-            label = None
-            if explore_flags is not None and explore_flags[pos]:
-                label = next(
-                    (
-                        lab
-                        for lab in labels
-                        if lab in self.explore_sources and np.isfinite(ranks[lab][pos])
-                    ),
-                    None,
-                )
-            if label is None and labels:
-                r = np.asarray([ranks[lab][pos] for lab in labels])
-                if np.isfinite(r).any():
-                    label = labels[int(np.argmin(r))]
-            if label is None:
-                out.append(("fallback", FALLBACK_REASON))
+        m = len(items)
+        out: list[tuple[str, Reason]] = [("fallback", FALLBACK_REASON)] * m
+        if not labels or not m:
+            return out
+        # per item, the source that ranked it best (first such label on ties); in an
+        # exploration slot, the first exploration source that proposed it
+        R = np.asarray([ranks[lab] for lab in labels])
+        fin = np.isfinite(R)
+        chosen = np.where(fin.any(axis=0), np.argmin(R, axis=0), -1)
+        ex_rows = [i for i, lab in enumerate(labels) if lab in self.explore_sources]
+        if explore_flags is not None and ex_rows:
+            E = fin[ex_rows]
+            first = np.asarray(ex_rows)[np.argmax(E, axis=0)]
+            chosen = np.where(np.asarray(explore_flags, bool) & E.any(axis=0), first, chosen)
+        items = np.asarray(items)
+        got, first_at = np.unique(chosen, return_index=True)
+        for c in got[np.argsort(first_at)]:
+            if c < 0:
                 continue
-            out.append((label, sources[label].explain(viewer, int(item))))
+            label = labels[int(c)]
+            at = np.flatnonzero(chosen == c)
+            reasons = sources[label].explain_many(viewer, items[at])
+            for p, reason in zip(at.tolist(), reasons, strict=True):
+                out[p] = (label, reason)
         return out

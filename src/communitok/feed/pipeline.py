@@ -34,6 +34,40 @@ from .sources import SOURCES, ExplorationSource
 from .stages import CandidateSource, FitContext, Reason, RequestBatch, check_n, top_n
 
 SCORERS: dict[str, type[Scorer]] = {"rrf": RRFScorer, "learned": LearnedScorer}
+
+
+def rrf_scores(
+    scorer: RRFScorer, features: FeatureBuilder, items: np.ndarray, scores: dict[str, np.ndarray]
+) -> np.ndarray:
+    """What ``scorer.predict(features.build(...))`` returns, computed from the sources'
+    rank columns alone (the fusion reads nothing else), for all sources at once: the
+    serving hot path skips the other features. The same float32 operations as the
+    feature path, summed in the same order, so the same scores bit for bit."""
+    names = features.source_names_
+    out = np.zeros(items.shape, np.float64)
+    if not names or not items.size:
+        return out.astype(np.float32)
+    raw = np.stack([scores[s] for s in names]).astype(np.float32)  # sources × n × m
+    fin = np.isfinite(raw)
+    missing = ~fin | (items < 0)[None]
+    order = np.argsort(np.where(fin, -raw, np.inf), axis=2, kind="stable")
+    ranks = np.empty_like(order)  # the inverse permutation: each column's rank
+    np.put_along_axis(ranks, order, np.arange(order.shape[2])[None, None, :], axis=2)
+    logrank = np.log1p(ranks).astype(np.float32)
+    for i, s in enumerate(names):
+        if s in features.user_independent_:
+            logrank[i] = features._bucket(logrank[i])
+    rank = np.expm1(logrank)
+    w = np.asarray(
+        [1.0 if scorer.weights is None else float(scorer.weights.get(s, 0.0)) for s in names],
+        np.float32,
+    )
+    contrib = np.where(missing, np.float32(0.0), w[:, None, None] / (scorer.k + 1.0 + rank))
+    for c in contrib:  # sources in order, as the feature path adds them
+        out += c
+    return out.astype(np.float32)
+
+
 #: largest feed one request may ask for
 MAX_K = 10_000
 
@@ -270,8 +304,11 @@ class FeedPipeline:
     def score(
         self, req: RequestBatch, items: np.ndarray, scores: dict[str, np.ndarray]
     ) -> np.ndarray:
-        f = self.features_.build(req, items, scores)
-        out = self.scorer.predict(f).astype(np.float32)
+        if type(self.scorer) is RRFScorer and type(self.features_) is FeatureBuilder:
+            out = rrf_scores(self.scorer, self.features_, items, scores)
+        else:
+            f = self.features_.build(req, items, scores)
+            out = self.scorer.predict(f).astype(np.float32)
         out[items < 0] = -np.inf
         return out
 
@@ -321,14 +358,24 @@ class FeedPipeline:
     def _fill(
         self, picked: np.ndarray, exclude: np.ndarray, k: int, allowed: Any = None
     ) -> np.ndarray:
+        """*picked* topped up to *k* from the fallback list (most popular first), skipping
+        *exclude* and what *allowed* rejects. Reads the list in growing chunks, so the
+        usual case looks at about k videos and a feed whose candidates were nearly all
+        filtered out still finds the few servable ones."""
         if len(picked) >= k:
             return picked
         bad = np.concatenate([picked, exclude]).astype(np.int64)
-        pool = self.fallback_[: k + len(bad)]
-        pool = pool[~np.isin(pool, bad)]
-        if allowed is not None:
-            pool = pool[allowed(pool)]
-        return np.concatenate([picked, pool[: k - len(picked)]])
+        order = self.fallback_
+        parts, need, start, step = [picked], k - len(picked), 0, k + len(bad)
+        while need > 0 and start < len(order):
+            pool = order[start : start + step]
+            start, step = start + step, step * 4
+            pool = pool[~np.isin(pool, bad)]
+            if allowed is not None and len(pool):
+                pool = pool[allowed(pool)]
+            parts.append(pool[:need])
+            need -= len(parts[-1])
+        return np.concatenate(parts).astype(np.int64)
 
     # ------------------------------------------------------------------ serving
     def recommend(

@@ -10,12 +10,68 @@ vector. The helpers below merge the sources' candidate lists row by row.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from .session import SessionState
 from .stages import CandidateSource, FitContext, RequestBatch
+
+
+def _row_parts(
+    M: sp.csr_matrix | None, rows: np.ndarray, n_cols: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(indices, values) of rows *rows* of *M* (-1, or *M* of another width → empty)."""
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.float32))
+    if M is None or M.shape[1] != n_cols:
+        return [empty] * len(rows)
+    if not M.has_canonical_format:
+        M.sum_duplicates()  # sorts in place, once
+    out = []
+    for r in rows:
+        if 0 <= r < M.shape[0]:
+            lo, hi = M.indptr[r], M.indptr[r + 1]
+            out.append((M.indices[lo:hi], M.data[lo:hi]))
+        else:
+            out.append(empty)
+    return out
+
+
+def merged_rows(
+    parts: list[tuple[np.ndarray, np.ndarray]],
+    extra: list[tuple[Any, Any]] | None,
+    n_cols: int,
+) -> sp.csr_matrix:
+    """One CSR matrix (float32, canonical: sorted, duplicates summed) from per-row
+    (indices, values) plus optional extra entries per row; built directly, without a
+    selector product or a COO round trip (the per-request cost stays proportional to
+    the rows' entries)."""
+    idx_parts, val_parts, lens = [], [], []
+    for r, (idx, val) in enumerate(parts):
+        if extra is not None and len(extra[r][0]):
+            idx = np.concatenate([idx, np.asarray(extra[r][0], dtype=np.int64)])
+            val = np.concatenate([val, np.asarray(extra[r][1], dtype=np.float32)])
+            idx, inv = np.unique(idx, return_inverse=True)
+            val = np.bincount(inv, weights=val, minlength=len(idx))
+        idx_parts.append(idx)
+        val_parts.append(val)
+        lens.append(len(idx))
+    indptr = np.zeros(len(parts) + 1, np.int64)
+    np.cumsum(lens, out=indptr[1:])
+    indices = np.concatenate(idx_parts) if idx_parts else np.zeros(0, np.int64)
+    data = np.concatenate(val_parts) if val_parts else np.zeros(0, np.float32)
+    m = sp.csr_matrix(
+        (data.astype(np.float32, copy=False), indices.astype(np.int32, copy=False), indptr),
+        shape=(len(parts), n_cols),
+    )
+    m.has_canonical_format = True  # sorted and unique by construction
+    return m
+
+
+def take_rows(M: sp.csr_matrix | None, rows: np.ndarray, n_cols: int) -> sp.csr_matrix:
+    """Rows *rows* of *M* (-1 → an empty row) as a new CSR matrix."""
+    return merged_rows(_row_parts(M, rows, n_cols), None, n_cols)
 
 
 def build_request(
@@ -30,51 +86,43 @@ def build_request(
     it, cat = ctx.interactions, ctx.catalogue
     v = np.asarray(viewers, dtype=np.int64)
     n = len(v)
-    known = (v >= 0) & (v < it.n_viewers)
-    sel = sp.csr_matrix(
-        (np.ones(known.sum(), np.float32), (np.flatnonzero(known), v[known])),
-        shape=(n, it.n_viewers),
-    )
-    H = sel @ it.matrix
-    ex = sel @ it.excluded
-    following = (
-        sel @ it.following
-        if it.following is not None
-        else sp.csr_matrix((n, len(cat.creator_ids)), dtype=np.float32)
-    )
+    rows = np.where((v >= 0) & (v < it.n_viewers), v, -1)
+    n_items, n_creators = cat.n_videos, len(cat.creator_ids)
+    Extra = list[tuple[Any, list[float]]]
+    hist_x: Extra | None = None
+    excl_x: Extra | None = None
+    follow_x: Extra | None = None
     interest = None
     if states is not None and any(s is not None for s in states):
-        hr, hc, hv, er, ec, fr, fc = [], [], [], [], [], [], []
-        for r, st in enumerate(states):
+        hist_x, excl_x, follow_x = [], [], []
+        for st in states:
             if st is None:
+                hist_x.append(([], []))
+                excl_x.append(([], []))
+                follow_x.append(([], []))
                 continue
-            hr += [r] * len(st.positives)
-            hc += list(st.positives)
-            hv += list(st.positives.values())
-            gone = st.seen | st.suppression.videos
-            er += [r] * len(gone)
-            ec += list(gone)
-            fr += [r] * len(st.followed)
-            fc += list(st.followed)
-        H = H + sp.csr_matrix((hv, (hr, hc)), shape=H.shape, dtype=np.float32)
-        ex = ex + sp.csr_matrix((np.ones(len(er), np.float32), (er, ec)), shape=ex.shape)
-        if len(cat.creator_ids):
-            following = following + sp.csr_matrix(
-                (np.ones(len(fr), np.float32), (fr, fc)), shape=following.shape
-            )
+            gone = st.seen.array()
+            if st.suppression.videos:
+                gone = np.union1d(gone, list(st.suppression.videos))
+            hist_x.append((list(st.positives), list(st.positives.values())))
+            excl_x.append((gone, [1.0] * len(gone)))
+            follow_x.append((list(st.followed), [1.0] * len(st.followed)))
         if ctx.content.has_content_:
-            d = ctx.content.vectors_.shape[1]
-            interest = np.zeros((n, d), np.float32)
+            interest = np.zeros((n, ctx.content.vectors_.shape[1]), np.float32)
             for r, st in enumerate(states):
                 if st is not None and st.interest is not None:
                     interest[r] = st.interest
-    comm = _communities(ctx, sel, H, interests, n)
+    H = merged_rows(_row_parts(it.matrix, rows, n_items), hist_x, n_items)
+    ex = merged_rows(_row_parts(it.excluded, rows, n_items), excl_x, n_items)
+    following = merged_rows(
+        _row_parts(it.following, rows, n_creators), follow_x if n_creators else None, n_creators
+    )
     return RequestBatch(
-        viewers=np.where(known, v, -1),
-        history=sp.csr_matrix(H, dtype=np.float32),
-        exclude=sp.csr_matrix(ex, dtype=np.float32),
-        communities=comm,
-        following=sp.csr_matrix(following, dtype=np.float32),
+        viewers=rows,
+        history=H,
+        exclude=ex,
+        communities=_communities(ctx, rows, H, interests, n),
+        following=following,
         interest=interest,
         now=ctx.now if now is None else float(now),
     )
@@ -82,7 +130,7 @@ def build_request(
 
 def _communities(
     ctx: FitContext,
-    sel: sp.csr_matrix,
+    rows: np.ndarray,
     H: sp.csr_matrix,
     interests: Sequence[Sequence[str] | None] | None,
     n: int,
@@ -90,28 +138,22 @@ def _communities(
     """Given memberships, else onboarding choices, else inferred from the history."""
     it, cat = ctx.interactions, ctx.catalogue
     n_c = len(cat.community_ids)
-    W = (
-        sel @ it.viewer_communities
-        if it.viewer_communities is not None
-        else sp.csr_matrix((n, n_c), dtype=np.float32)
-    )
+    W = take_rows(it.viewer_communities, rows, n_c)
     if interests is not None:
         # onboarding choices for viewers without memberships (unknown ids are ignored)
-        have = np.asarray(sp.csr_matrix(W).getnnz(axis=1)) > 0
-        cidx = {c: i for i, c in enumerate(cat.community_ids.tolist())}
-        rows, cols = [], []
-        for r in range(min(n, len(interests))):
-            if not have[r]:
-                chosen = {cidx[c] for c in (interests[r] or []) if c in cidx}
-                rows += [r] * len(chosen)
-                cols += sorted(chosen)
-        W = W + sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(n, n_c))
-    W = sp.csr_matrix(W, dtype=np.float32)
-    empty = np.asarray(W.getnnz(axis=1)) == 0
+        have = np.diff(W.indptr) > 0
+        cidx = cat.community_index
+        extra: list[tuple[list[int], list[float]]] = []
+        for r in range(n):
+            wanted = interests[r] if r < len(interests) and not have[r] else None
+            chosen = sorted({cidx[c] for c in (wanted or []) if c in cidx})
+            extra.append((chosen, [1.0] * len(chosen)))
+        W = merged_rows(_row_parts(W, np.arange(n), n_c), extra, n_c)
+    empty = np.diff(W.indptr) == 0
     if empty.any() and n_c and H.nnz:
         inferred = sp.csr_matrix(sp.diags(empty.astype(np.float32)) @ H @ cat.communities)
-        W = W + inferred
-    return sp.csr_matrix(W, dtype=np.float32)
+        W = sp.csr_matrix(W + inferred, dtype=np.float32)
+    return W
 
 
 def is_dense(src: CandidateSource) -> bool:
@@ -124,32 +166,38 @@ def is_dense(src: CandidateSource) -> bool:
 
 
 def union(lists: list[np.ndarray]) -> np.ndarray:
-    """Row-wise union of candidate lists (duplicates and padding → -1)."""
+    """Row-wise union of candidate lists: each row's distinct items ascending, then -1
+    padding (so a row can be searched with ``np.searchsorted``)."""
     allc = np.concatenate(lists, axis=1) if lists else np.zeros((0, 0), np.int64)
-    s = np.sort(allc, axis=1)
-    dup = np.zeros_like(s, dtype=bool)
-    dup[:, 1:] = s[:, 1:] == s[:, :-1]
-    s[dup] = -1
-    return s
+    rows = [np.unique(r[r >= 0]) for r in allc]
+    out = np.full((len(rows), max((len(r) for r in rows), default=0)), -1, np.int64)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r
+    return out
+
+
+def rank_in(items: np.ndarray, source_items: np.ndarray) -> np.ndarray:
+    """Rank of each union item (rows of :func:`union`) in a source's list (inf when
+    absent)."""
+    out = np.full(items.shape, np.inf)
+    for r in range(items.shape[0]):
+        row = items[r]
+        n_valid = int(np.count_nonzero(row >= 0))
+        src = source_items[r]
+        at = np.flatnonzero(src >= 0)
+        if not len(at) or not n_valid:
+            continue
+        pos = np.searchsorted(row[:n_valid], src[at])
+        hit = pos < n_valid
+        hit[hit] = row[pos[hit]] == src[at][hit]
+        # a source lists an item once; if it did twice, keep its best rank
+        pos, at = pos[hit][::-1], at[hit][::-1]
+        out[r, pos] = at
+    return out
 
 
 def _row_keys(items: np.ndarray, n_cols: int) -> np.ndarray:
     return np.arange(items.shape[0], dtype=np.int64)[:, None] * (n_cols + 1) + items
-
-
-def rank_in(items: np.ndarray, source_items: np.ndarray) -> np.ndarray:
-    """Rank of each union item in a source's list (inf when absent), vectorised."""
-    n_cols = int(max(items.max(initial=0), source_items.max(initial=0))) + 1
-    keys = _row_keys(source_items, n_cols)
-    pos = np.broadcast_to(np.arange(source_items.shape[1]), source_items.shape)
-    valid = source_items >= 0
-    k, p = keys[valid], pos[valid]
-    order = np.argsort(k, kind="stable")
-    k, p = k[order], p[order]
-    q = _row_keys(items, n_cols)
-    at = np.minimum(np.searchsorted(k, q), max(len(k) - 1, 0))
-    hit = (items >= 0) & (len(k) > 0) & (k[at] == q) if len(k) else np.zeros(items.shape, bool)
-    return np.where(hit, p[at] if len(k) else 0, np.inf)
 
 
 def gather(T: sp.csr_matrix, items: np.ndarray) -> np.ndarray:

@@ -28,9 +28,15 @@ import pyarrow as pa
 
 from ..core.errors import InputError
 from ..core.schema import VISIBILITY
+from .data import Catalogue
 from .stages import FitContext, Stage
 
 VISIBLE, LIMITED, HIDDEN, NEEDS_REVIEW = range(4)
+
+#: up to this many candidates the greedy reads them all at once: its cost is the number
+#: of array operations (about ten per slot), not their length, so a first pass over the
+#: most relevant ones only pays off on longer lists (the picks are the same either way)
+DIRECT_MAX = 1000
 
 
 class VisibilityFilter:
@@ -66,6 +72,27 @@ class VisibilityFilter:
                 )
         self.labels = labels
         self.limited_factor = limited_factor
+        self._by_index: tuple[object, np.ndarray] | None = None
+
+    def codes_of(self, catalogue: Catalogue, items: np.ndarray) -> np.ndarray:
+        """Label codes of catalogue rows *items* (-1 → visible). With mapping labels the
+        whole catalogue is coded once per (filter, catalogue), so a request costs a
+        gather; a label function is asked for the given videos only."""
+        it = np.maximum(np.asarray(items, dtype=np.int64), 0)
+        if self.labels is None:
+            return np.zeros(len(it), np.int8)
+        if callable(self.labels) and not isinstance(self.labels, Mapping):
+            return self.codes([str(x) for x in catalogue.video_ids[it]])
+        cached = self._by_index
+        if cached is None or cached[0] is not catalogue:
+            arr = np.zeros(catalogue.n_videos, np.int8)
+            index = catalogue.index
+            for vid, lab in self.labels.items():
+                i = index.get(vid)
+                if i is not None:
+                    arr[i] = VISIBILITY.index(lab or "visible")
+            cached = self._by_index = (catalogue, arr)
+        return cached[1][it]
 
     def codes(self, video_ids: list[str]) -> np.ndarray:
         """Label code per video (VISIBLE, LIMITED, HIDDEN, NEEDS_REVIEW)."""
@@ -105,6 +132,9 @@ class ReRanker(Stage):
     community_quota : most share of the feed from any one community (1 = no quota).
     explore_share : share of slots reserved for exploration candidates.
     new_creator_boost : added to the normalised relevance of new creators' videos.
+    pool_factor : the greedy first reads the ``max(pool_factor·k, 100)`` most relevant
+        candidates (plus every exploration candidate); all of them only when the caps
+        cannot be met among those.
     """
 
     name: ClassVar[str] = "rerank"
@@ -117,6 +147,7 @@ class ReRanker(Stage):
         community_quota: float = 0.8,
         explore_share: float = 0.1,
         new_creator_boost: float = 0.05,
+        pool_factor: int = 5,
     ) -> None:
         for name, v in (
             ("diversity", diversity),
@@ -130,12 +161,15 @@ class ReRanker(Stage):
                 raise InputError(f"must be an integer >= 0, got {v!r}", field=name)
         if not isinstance(new_creator_boost, int | float) or new_creator_boost < 0:
             raise InputError(f"must be >= 0, got {new_creator_boost!r}", field="new_creator_boost")
+        if isinstance(pool_factor, bool) or not isinstance(pool_factor, int) or pool_factor < 1:
+            raise InputError(f"must be an integer >= 1, got {pool_factor!r}", field="pool_factor")
         self.diversity = diversity
         self.creator_cap = creator_cap
         self.sound_cap = sound_cap
         self.community_quota = community_quota
         self.explore_share = explore_share
         self.new_creator_boost = new_creator_boost
+        self.pool_factor = pool_factor
 
     def fit(self, ctx: FitContext, new_creator: np.ndarray | None = None) -> ReRanker:
         cat = ctx.catalogue
@@ -201,56 +235,90 @@ class ReRanker(Stage):
         n_explore = round(self.explore_share * k) if explore.any() else 0
         # exploration slots spread evenly over the feed (e.g. 10th and 20th of 20)
         explore_slots = {round((j + 1) * k / n_explore) - 1 for j in range(n_explore)}
+        # the greedy reads the most relevant candidates (and every exploration one)
+        # first; only if the caps cannot be met among them does it read them all
+        pool = max(self.pool_factor * k, 100)
+        if m > max(pool, DIRECT_MAX):
+            head = np.zeros(m, bool)
+            head[np.argpartition(-rel, pool - 1)[:pool]] = True
+            sub = np.flatnonzero(head | explore)  # ascending: ties resolve as in the full set
+            # an item left out scores at most (1 - λ)·its relevance (similarity only
+            # lowers the objective): a pick above that is the full set's pick too
+            rest = rel[~(head | explore)]
+            bound = (1 - self.diversity) * float(rest.max()) if len(rest) else -np.inf
+            chosen, flags, exact = self._greedy(
+                items[sub], rel[sub], explore[sub], k, explore_slots, bound
+            )
+            if exact:
+                return sub[chosen], flags
+        chosen, flags, _ = self._greedy(items, rel, explore, k, explore_slots)
+        return chosen, flags
+
+    def _greedy(
+        self,
+        items: np.ndarray,
+        rel: np.ndarray,
+        explore: np.ndarray,
+        k: int,
+        explore_slots: set[int],
+        bound: float | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, bool]:
+        """Greedy MMR under caps; (positions, exploration flags, exact) where exact says
+        the caps held for every slot and every pick outside the exploration slots beat
+        *bound* (the best objective of the candidates not given)."""
+        m = len(items)
         V = self.vectors_[items] if self.vectors_ is not None and self.diversity > 0 else None
         max_sim = np.zeros(m)
         taken = np.zeros(m, bool)
+        # items whose creator / sound / community reached its cap (kept up to date as
+        # slots fill, instead of re-checking every cap at every slot)
+        blocked = np.zeros(m, bool)
+        quota = max(1, int(np.floor(self.community_quota * k))) if self.community_quota < 1 else 0
+        caps: list[tuple[int, np.ndarray, dict[int, int]]] = [
+            (cap, codes[items], {})
+            for cap, codes in (
+                (self.creator_cap, self.creator_),
+                (self.sound_cap, self.sound_),
+                (quota, self.community_),
+            )
+        ]
         chosen: list[int] = []
         flags: list[bool] = []
-        creators: dict[int, int] = {}
-        sounds: dict[int, int] = {}
-        comms: dict[int, int] = {}
+        strict = True
+        base = (1 - self.diversity) * rel
+        any_explore = bool(explore.any())
         for relax in (0, 1):
+            # what may still be picked: kept up to date as slots fill and caps block
+            ok = ~taken if relax else ~taken & ~blocked
             while len(chosen) < k:
-                obj = (1 - self.diversity) * rel - self.diversity * max_sim
-                ok = ~taken
-                if not relax:
-                    ok &= self._caps_ok(items, creators, sounds, comms, k)
+                obj = base - self.diversity * max_sim if V is not None else base
                 want_explore = len(chosen) in explore_slots
-                pool = ok & explore if want_explore and (ok & explore).any() else ok
+                pool = ok
+                if want_explore and any_explore:
+                    both = ok & explore
+                    if both.any():
+                        pool = both
                 if not pool.any():
                     break
                 j = int(np.argmax(np.where(pool, obj, -np.inf)))
+                if bound is not None and not (want_explore and explore[j]) and obj[j] <= bound:
+                    return np.zeros(0, np.int64), np.zeros(0, bool), False
                 taken[j] = True
+                ok[j] = False
                 chosen.append(j)
                 flags.append(bool(want_explore and explore[j]))
-                it = items[j]
-                for d, key in (
-                    (creators, self.creator_[it]),
-                    (sounds, self.sound_[it]),
-                    (comms, self.community_[it]),
-                ):
-                    if key >= 0:
-                        d[key] = d.get(key, 0) + 1
+                strict = strict and not relax
+                for cap, keys, counts in caps:
+                    key = int(keys[j])
+                    if key < 0:
+                        continue
+                    counts[key] = counts.get(key, 0) + 1
+                    if cap and counts[key] == cap:
+                        hit = keys == key
+                        blocked |= hit
+                        if not relax:
+                            ok &= ~hit
                 if V is not None:
-                    max_sim = np.maximum(max_sim, V @ V[j])
-        return np.asarray(chosen, np.int64), np.asarray(flags, bool)
-
-    def _caps_ok(
-        self, items: np.ndarray, creators: dict, sounds: dict, comms: dict, k: int
-    ) -> np.ndarray:
-        ok = np.ones(len(items), bool)
-        quota = (
-            max(1, int(np.floor(self.community_quota * k))) if self.community_quota < 1 else None
-        )
-        for cap, d, codes in (
-            (self.creator_cap, creators, self.creator_),
-            (self.sound_cap, sounds, self.sound_),
-            (quota, comms, self.community_),
-        ):
-            if not cap or not d:
-                continue
-            full = [key for key, c in d.items() if c >= cap]
-            if full:
-                c = codes[items]
-                ok &= ~((c >= 0) & np.isin(c, full))
-        return ok
+                    np.maximum(max_sim, V @ V[j], out=max_sim)
+        strict = strict and len(chosen) == min(k, m)
+        return np.asarray(chosen, np.int64), np.asarray(flags, bool), strict

@@ -65,7 +65,7 @@ def serve(
     suppression = state.suppression if state is not None else None
 
     def codes(idx: np.ndarray) -> np.ndarray:
-        return vis.codes([str(x) for x in cat.video_ids[np.maximum(idx, 0)]])
+        return vis.codes_of(cat, idx)
 
     cand_codes = codes(cand)
     ok = p.reranker.allowed(cand, suppression, cand_codes) & np.isfinite(s)

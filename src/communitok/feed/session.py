@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -28,12 +28,55 @@ from .engagement import SIGNALS, DurationDebiaser, EngagementWeights
 from .rerank import Suppression
 
 
+class RecentItems:
+    """Video indices a viewer has seen in this session, the most recent ``cap`` of them,
+    as one int32 array (4 bytes an item, where a Python set takes about 60): a long
+    session costs bounded memory, and a video seen more than ``cap`` videos ago may
+    come back."""
+
+    __slots__ = ("_items", "cap")
+
+    def __init__(self, items: Iterable[int] = (), cap: int = 10_000) -> None:
+        if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
+            raise InputError(f"must be an integer >= 1, got {cap!r}", field="cap")
+        self.cap = cap
+        self._items = np.zeros(0, np.int32)
+        self.update(items)
+
+    def add(self, item: int) -> None:
+        self.update((item,))
+
+    def update(self, items: Iterable[int]) -> None:
+        new = np.fromiter((int(i) for i in items), np.int32)
+        if not len(new):
+            return
+        _, first = np.unique(new[::-1], return_index=True)  # last occurrence wins
+        new = new[::-1][np.sort(first)][::-1]
+        old = self._items[~np.isin(self._items, new)]
+        self._items = np.concatenate([old, new])[-self.cap :]
+
+    def array(self) -> np.ndarray:
+        return self._items
+
+    def __contains__(self, item: object) -> bool:
+        return bool(np.any(self._items == item))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._items.tolist())
+
+    def __or__(self, other: Iterable[int]) -> set[int]:
+        return set(self._items.tolist()) | set(other)
+
+
 @dataclass
 class SessionState:
     """One viewer's in-session state (see module docstring)."""
 
     viewer_id: str
-    seen: set[int] = field(default_factory=set)
+    seen: RecentItems = field(default_factory=RecentItems)
     positives: OrderedDict[int, float] = field(default_factory=OrderedDict)
     suppression: Suppression = field(default_factory=Suppression)
     followed: set[int] = field(default_factory=set)
@@ -44,7 +87,7 @@ class SessionState:
 
     def nbytes(self) -> int:
         """Approximate memory held by this state (for capacity planning)."""
-        n = 200 + 72 * (len(self.seen) + len(self.followed)) + 100 * len(self.positives)
+        n = 260 + 4 * len(self.seen) + 72 * len(self.followed) + 100 * len(self.positives)
         s = self.suppression
         n += 72 * (len(s.videos) + len(s.creators) + len(s.sounds) + len(s.hashtags))
         return n + (0 if self.interest is None else self.interest.nbytes + 112)
@@ -93,6 +136,12 @@ class InMemorySessionStore:
 
     def __len__(self) -> int:
         return len(self._states)
+
+    def nbytes(self) -> int:
+        """Approximate memory of every state held (for capacity planning)."""
+        with self._lock:
+            states = list(self._states.values())
+        return sum(st.nbytes() for st in states)
 
 
 def _field(event: Any, name: str) -> Any:

@@ -15,7 +15,7 @@ evaluation and online serving run the same code.
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -74,6 +74,8 @@ class RequestBatch:
     following : viewer → followed creators (n × n_creators).
     interest : short-term session interest in content space (n × d) or None.
     now : request time, epoch seconds (NaN when unknown).
+    cache : per-request values a stage derives once and reuses (e.g. the MF user
+        vectors for both candidates and scores); private to this batch.
     """
 
     viewers: np.ndarray
@@ -83,10 +85,22 @@ class RequestBatch:
     following: sp.csr_matrix
     interest: np.ndarray | None = None
     now: float = float("nan")
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     @property
     def n(self) -> int:
         return len(self.viewers)
+
+    def excluded(self, row: int) -> np.ndarray:
+        """Video indices never to serve to request *row* (sorted, unique)."""
+        ex = self.exclude
+        if not ex.has_canonical_format:
+            ex.sum_duplicates()  # sorts the indices in place, once per batch
+        return ex.indices[ex.indptr[row] : ex.indptr[row + 1]]
+
+    def max_excluded(self) -> int:
+        """The most excluded videos of any request row (for over-fetching)."""
+        return int(np.diff(self.exclude.indptr).max()) if self.n and self.exclude.nnz else 0
 
     def rows(self, idx: np.ndarray | slice) -> RequestBatch:
         return RequestBatch(
@@ -155,6 +169,15 @@ def top_n(scores: np.ndarray, n: int) -> Candidates:
     """Best *n* columns per row of *scores* (-inf = not a candidate), best first."""
     n_rows, n_cols = scores.shape
     m = min(n, n_cols)
+    if n_rows == 1 and m > 0:  # one request: 1-d operations
+        row = scores[0]
+        part = np.argpartition(-row, m - 1)[:m] if m < n_cols else np.arange(n_cols)
+        s = row[part]
+        order = np.lexsort((part, -s))
+        it, s = part[order].astype(np.int64), s[order].astype(np.float32)
+        bad = ~np.isfinite(s)
+        it[bad], s[bad] = -1, -np.inf
+        return Candidates(it[None, :], s[None, :])
     if m <= 0:
         return Candidates(np.full((n_rows, 0), -1, np.int64), np.zeros((n_rows, 0), np.float32))
     part = (
@@ -187,7 +210,37 @@ def top_from_pairs(items: np.ndarray, scores: np.ndarray, n: int) -> Candidates:
     return Candidates(it, sc)
 
 
+def pools_top(pools: list[tuple[np.ndarray, np.ndarray]], n: int) -> Candidates:
+    """Best *n* (item, score) pairs of each row's pool, best first (ties by index;
+    -inf scores dropped); one pool per request row, items unique within a pool."""
+    m = min(n, max((len(p[0]) for p in pools), default=0))
+    items = np.full((len(pools), m), -1, np.int64)
+    scores = np.full((len(pools), m), -np.inf, np.float32)
+    for r, (it, sc) in enumerate(pools):
+        ok = np.isfinite(sc)
+        it, sc = it[ok], sc[ok]
+        if len(it) > m:
+            part = np.argpartition(-sc, m - 1)[:m]
+            # keep every item tied with the m-th best so ties resolve by index
+            cut = sc[part].min()
+            part = np.flatnonzero(sc >= cut)
+            it, sc = it[part], sc[part]
+        order = np.lexsort((it, -sc))[:m]
+        items[r, : len(order)] = it[order]
+        scores[r, : len(order)] = sc[order]
+    return Candidates(items, scores)
+
+
+def drop_excluded(items: np.ndarray, excluded: np.ndarray) -> np.ndarray:
+    """*items* without those in the sorted array *excluded*."""
+    if not len(excluded) or not len(items):
+        return items
+    pos = np.minimum(np.searchsorted(excluded, items), len(excluded) - 1)
+    return items[excluded[pos] != items]
+
+
 def check_n(n: object, field: str = "n") -> int:
+    """*n* as a positive int (an :class:`InputError` naming *field* otherwise)."""
     if isinstance(n, bool) or not isinstance(n, int | np.integer):
         raise InputError(f"must be an integer, got {n!r}", field=field)
     if n <= 0:
@@ -233,3 +286,7 @@ class CandidateSource(Stage):
     def explain(self, viewer: ViewerRow, item: int) -> Reason:
         """Why *item* is proposed to *viewer* (one sentence)."""
         return Reason(self.reason_kind, f"suggested by {self.name}")
+
+    def explain_many(self, viewer: ViewerRow, items: np.ndarray) -> list[Reason]:
+        """:meth:`explain` for several items (sources batch their arithmetic here)."""
+        return [self.explain(viewer, int(i)) for i in items]

@@ -12,6 +12,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import pyarrow as pa
 
+from ..core.errors import InputError
+
 
 @dataclass(frozen=True)
 class WriteResult:
@@ -45,6 +47,25 @@ class RunRecord:
         if self.started_at is None or self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+
+def in_key_order(data: pa.Table, table: str) -> pa.Table:
+    """*data* read from core table *table*, sorted by its primary key (the key columns
+    *data* has; unchanged if it has none).
+
+    A store returns rows in no particular order: the order differs between backends and
+    changes with upserts. An analysis whose output may depend on row order sorts its
+    inputs with this first, so that every backend gives the same answer. The sort is by
+    code point (Arrow), not by a database collation.
+    """
+    from ..core.schema import TABLES
+
+    if table not in TABLES:
+        raise InputError(f"not a core table: {table!r}", field="table")
+    keys = [c for c in TABLES[table].primary_key if c in data.column_names]
+    if not keys or data.num_rows < 2:
+        return data
+    return data.sort_by([(c, "ascending") for c in keys])
 
 
 @runtime_checkable

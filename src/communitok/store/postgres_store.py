@@ -1,9 +1,11 @@
 """PostgreSQL backend (the server option): same contract as the DuckDB store.
 
 Select it with one setting: ``COMMUNITOK_STORE=postgresql://user@host/db``. Needs the
-``postgres`` extra (psycopg 3). Batches travel with COPY into a temporary table and
-merge with ``INSERT … ON CONFLICT`` in one transaction, together with the ledger row,
-so a lost connection rolls the whole batch back and the retry succeeds.
+``postgres`` extra (psycopg 3 and the ADBC PostgreSQL driver). Batches travel with COPY
+into a temporary table and merge with ``INSERT … ON CONFLICT`` in one transaction,
+together with the ledger row, so a lost connection rolls the whole batch back and the
+retry succeeds. Reads (``read``, ``iter_batches``, ``query``) come back as Arrow through
+ADBC (:mod:`.pg_arrow`); result tables keep their Arrow schema, nested columns as JSONB.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import re
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
-from datetime import UTC
 from typing import Any
 
 import pyarrow as pa
@@ -23,29 +24,17 @@ from ..core.timeutil import utcnow
 from .base import WriteResult
 from .batchsql import matched_changed_sql, merge_in_batch, upsert_sql
 from .conform import conform
-from .ddl import sql_type
+from .pg_arrow import (
+    ArrowReader,
+    column_type,
+    has_adbc,
+    jsonify,
+    normalize,
+    rows_to_arrow,
+    schema_comment,
+    schema_from_comment,
+)
 from .sqlbase import NAME, RESULT_PREFIX, SqlStore, latest_version, migrations
-
-_TS = pa.timestamp("us", tz="UTC")
-#: PostgreSQL type oids → Arrow types (what communitok stores)
-_OIDS: dict[int, pa.DataType] = {
-    16: pa.bool_(),
-    20: pa.int64(),
-    21: pa.int64(),
-    23: pa.int64(),
-    25: pa.string(),
-    700: pa.float64(),
-    701: pa.float64(),
-    1043: pa.string(),
-    1184: _TS,
-    1114: _TS,
-    1000: pa.list_(pa.bool_()),
-    1009: pa.list_(pa.string()),
-    1015: pa.list_(pa.string()),
-    1016: pa.list_(pa.int64()),
-    1007: pa.list_(pa.int64()),
-    1022: pa.list_(pa.float64()),
-}
 
 
 def _placeholders(sql: str) -> str:
@@ -61,24 +50,6 @@ def _placeholders(sql: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
-
-
-def _to_arrow(cur: Any, rows: list[tuple[Any, ...]], schema: pa.Schema | None = None) -> pa.Table:
-    names = [d.name for d in cur.description]
-    cols = list(zip(*rows, strict=True)) if rows else [() for _ in names]
-    arrays = []
-    for i, name in enumerate(names):
-        t = schema.field(name).type if schema is not None and name in schema.names else None
-        t = t or _OIDS.get(cur.description[i].type_code)
-        values = list(cols[i])
-        if cur.description[i].type_code == 1700:  # numeric (e.g. sum of bigint)
-            integral = all(v is None or v == v.to_integral_value() for v in values)
-            t = t or (pa.int64() if integral else pa.float64())
-            values = [None if v is None else (int(v) if integral else float(v)) for v in values]
-        if t is not None and pa.types.is_timestamp(t):
-            values = [v.astimezone(UTC) if v is not None and v.tzinfo else v for v in values]
-        arrays.append(pa.array(values, type=t) if t is not None else pa.array(values))
-    return pa.table(dict(zip(names, arrays, strict=True)))
 
 
 class PostgresStore(SqlStore):
@@ -97,16 +68,24 @@ class PostgresStore(SqlStore):
         self._psycopg = psycopg
         self.dsn = dsn
         try:
-            self._conn = psycopg.connect(dsn, autocommit=True)
+            self._conn = self._connect()
         except psycopg.Error as exc:
             raise StoreError(f"cannot connect to {self._safe_dsn()}: {exc}".strip()) from None
         self.read_only = read_only
         self._lock = threading.RLock()
         self._closed = False
+        self._reader = ArrowReader(dsn) if has_adbc() else None
         if migrate and not read_only:
             self.migrate()
         elif self.schema_version() > latest_version("postgresql"):
             raise SchemaError("store schema is newer than this communitok; upgrade communitok")
+
+    def _connect(self) -> Any:
+        """A psycopg connection in autocommit mode, its session in UTC (so that the server's
+        date and time functions bin in UTC, as everything in communitok does)."""
+        conn = self._psycopg.connect(self.dsn, autocommit=True)
+        conn.execute("SET TIME ZONE 'UTC'")
+        return conn
 
     def _safe_dsn(self) -> str:
         return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", self.dsn)
@@ -118,13 +97,21 @@ class PostgresStore(SqlStore):
         if not self._closed:
             self._closed = True
             self._conn.close()
+            if self._reader is not None:
+                self._reader.close()
 
     def _rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         return self._exec(sql, params)[1]
 
     def _table(self, sql: str, params: Sequence[Any], table: str | None) -> pa.Table:
-        cur, rows = self._exec(sql, params)
-        return _to_arrow(cur, rows, self._schema_of(table) if table else None)
+        schema = self._schema_of(table) if table else None
+        if self._reader is None:
+            cur, rows = self._exec(sql, params)
+            return rows_to_arrow(cur, rows, schema)
+        with self._lock:
+            if self._closed:
+                raise StoreError("store is closed")
+            return normalize(self._reader.table(sql, params), schema)
 
     def _live(self) -> None:
         """Reconnect when the server dropped the connection (the lost session's open
@@ -133,7 +120,7 @@ class PostgresStore(SqlStore):
             raise StoreError("store is closed")
         if self._conn.closed:
             try:
-                self._conn = self._psycopg.connect(self.dsn, autocommit=True)
+                self._conn = self._connect()
             except self._psycopg.Error as exc:
                 raise StoreError(
                     f"lost the connection to {self._safe_dsn()} and cannot reconnect: {exc}"
@@ -249,7 +236,15 @@ class PostgresStore(SqlStore):
 
     # --- reads ----------------------------------------------------------------
     def _schema_of(self, table: str) -> pa.Schema | None:
-        return TABLES[table].schema if table in TABLES else None
+        """Arrow schema of a core table, or the one a result was put with."""
+        if table in TABLES:
+            return TABLES[table].schema
+        if not NAME.match(table):
+            return None
+        rows = self._rows(
+            "SELECT obj_description(to_regclass(?), 'pg_class')", [RESULT_PREFIX + table]
+        )
+        return schema_from_comment(rows[0][0]) if rows else None
 
     def iter_batches(
         self, table: str, columns: Sequence[str] | None = None, *, batch_rows: int = 100_000
@@ -258,17 +253,33 @@ class PostgresStore(SqlStore):
             raise InputError("must be >= 1", field="batch_rows")
         physical = self._resolve(table)
         schema = self._schema_of(table)
+        sql = f"SELECT {self._columns_sql(physical, columns)} FROM {physical}"
+        if self._reader is None:
+            yield from self._iter_rows(sql, schema, batch_rows)
+            return
+        for rb in self._reader.stream(sql):
+            batch = normalize(pa.Table.from_batches([rb]), schema)
+            yield from batch.to_batches(max_chunksize=batch_rows)
+
+    def _iter_rows(
+        self, sql: str, schema: pa.Schema | None, batch_rows: int
+    ) -> Iterator[pa.RecordBatch]:
         self._live()
         with self._lock, self._conn.transaction():
             cur = self._conn.cursor(name=f"it_{uuid.uuid4().hex[:8]}")
-            cur.execute(f"SELECT {self._columns_sql(physical, columns)} FROM {physical}")
+            cur.execute(sql)
             while rows := cur.fetchmany(batch_rows):
-                yield from _to_arrow(cur, rows, schema).to_batches()
+                yield from rows_to_arrow(cur, rows, schema).to_batches()
             cur.close()
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
-        cur, rows = self._exec(sql, params)
-        return _to_arrow(cur, rows)
+        if self._reader is None:
+            cur, rows = self._exec(sql, params)
+            return rows_to_arrow(cur, rows)
+        with self._lock:
+            if self._closed:
+                raise StoreError("store is closed")
+            return normalize(self._reader.table(sql, params))
 
     def restore_metadata(self, table: str, data: pa.Table) -> int:
         """Insert ledger (``ingest_batches``) or ``runs`` rows copied from another store in
@@ -335,7 +346,7 @@ class PostgresStore(SqlStore):
                 with self._conn.transaction():
                     cur = self._conn.cursor()
                     if data.num_rows:
-                        quoted = data.select(have).rename_columns([f'"{c}"' for c in have])
+                        quoted = jsonify(data.select(have)).rename_columns([f'"{c}"' for c in have])
                         self._copy_into(cur, physical, quoted)
                     cur.execute(
                         "UPDATE results_index SET rows = rows + %s, updated_at = %s, "
@@ -352,21 +363,11 @@ class PostgresStore(SqlStore):
             raise InputError(f"invalid result name {name!r}", field="name")
         if not isinstance(data, pa.Table):
             raise InputError("must be a pyarrow.Table", field="data")
-        cols = []
-        for f in data.schema:
-            t = f.type
-            if pa.types.is_integer(t):
-                t = pa.int64()
-            elif pa.types.is_floating(t):
-                t = pa.float64()
-            elif pa.types.is_dictionary(t) or pa.types.is_large_string(t):
-                t = pa.string()
-            try:
-                cols.append(f'"{f.name}" {sql_type(t, "postgresql")}')
-            except SchemaError:
-                raise InputError(
-                    f"result column {f.name!r} has unsupported type {f.type}", field="data"
-                ) from None
+        cols = [f'"{f.name}" {column_type(f)}' for f in data.schema]
+        comment = self._psycopg.sql.SQL("COMMENT ON TABLE {} IS {}").format(
+            self._psycopg.sql.Identifier(RESULT_PREFIX + name),
+            self._psycopg.sql.Literal(schema_comment(data.schema)),
+        )
         physical = RESULT_PREFIX + name
         self._live()
         try:
@@ -374,9 +375,12 @@ class PostgresStore(SqlStore):
                 cur = self._conn.cursor()
                 cur.execute(f"DROP TABLE IF EXISTS {physical}")
                 cur.execute(f"CREATE TABLE {physical} ({', '.join(cols)})")
+                cur.execute(comment)
                 if data.num_rows:
                     self._copy_into(
-                        cur, physical, data.rename_columns([f'"{c}"' for c in data.column_names])
+                        cur,
+                        physical,
+                        jsonify(data).rename_columns([f'"{c}"' for c in data.column_names]),
                     )
                 cur.execute(
                     "INSERT INTO results_index VALUES (%s, %s, %s, %s) ON CONFLICT (name) DO UPDATE "

@@ -100,7 +100,9 @@ def status(engine: EngineDep, _: Principal = ANALYSTS) -> dict[str, Any]:
 @router.post("/train", response_model=dict[str, Any], summary="(Re)train the feed")
 def train(body: TrainIn, st: StateDep, _: Principal = ANALYSTS) -> dict[str, Any]:
     with st.compute_lock:
-        svc = ef.train_feed(st.engine, window_days=body.window_days, scorer_days=body.scorer_days)
+        svc = ef.train_feed(
+            st.engine, window_days=body.window_days, scorer_days=body.scorer_days, reuse=False
+        )
     return jsonable(svc.describe())  # type: ignore[no-any-return]
 
 
@@ -145,7 +147,9 @@ def reset_session(viewer_id: ViewerId, st: StateDep, _: Principal = VIEWER_SERVI
 
 
 def install(app: FastAPI) -> None:
-    """Events update live sessions; moderation decisions reload the feed's labels."""
+    """Events update live sessions; moderation decisions reload the feed's labels; the
+    trained catalogue answers "does this video exist" without a store query; shutdown
+    writes the buffered exposure log before the store closes."""
 
     def on_event(engine: Any, event: Any) -> bool:
         return ef.observe_event(engine, event)
@@ -154,5 +158,12 @@ def install(app: FastAPI) -> None:
         with contextlib.suppress(NotFound):  # not trained yet: it reads them when it trains
             ef.refresh_visibility_labels(engine)
 
+    def knows_video(engine: Any, video_id: str) -> bool:
+        return ef.knows_video(engine, video_id)
+
     app.state.event_hooks.append(on_event)
     app.state.moderation_hooks.append(on_moderation)
+    app.state.shutdown_hooks.append(ef.drop_feed_service)
+    st = app.state.api
+    if st is not None:
+        st.videos.add_source(knows_video, st.engine)

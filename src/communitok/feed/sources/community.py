@@ -16,8 +16,19 @@ import numpy as np
 import scipy.sparse as sp
 
 from ...core.errors import InputError
-from ..stages import CandidateSource, FitContext, Reason, RequestBatch, ViewerRow, sparse_row
-from .popular import _row_normalise
+from ..stages import (
+    Candidates,
+    CandidateSource,
+    FitContext,
+    Reason,
+    RequestBatch,
+    ViewerRow,
+    check_n,
+    pools_top,
+    sparse_row,
+)
+from .lists import MAX_KEYS, KeyedLists, Memberships, top_keys
+from .popular import _row_normalise, viewer_community_weights
 
 
 def _check_nonneg(name: str, v: object) -> None:
@@ -34,6 +45,12 @@ def _affinity(req: RequestBatch, members: sp.csr_matrix) -> np.ndarray:
     if not members.shape[1] or req.communities.shape[1] != members.shape[1]:
         return np.zeros((req.n, members.shape[0]), np.float32)
     return np.asarray((_row_normalise(req.communities) @ members.T).todense(), dtype=np.float32)
+
+
+def _positive_or_ninf(s: np.ndarray, items: np.ndarray) -> np.ndarray:
+    out = np.where(s > 0, s, -np.inf).astype(np.float32)
+    out[items < 0] = -np.inf
+    return out
 
 
 def _top_community(viewer: ViewerRow, members: sp.csr_matrix, item: int) -> str | None:
@@ -63,12 +80,34 @@ class CommunitySource(CandidateSource):
     def fit(self, ctx: FitContext) -> CommunitySource:
         self.members_ = _row_normalise(sp.csr_matrix(ctx.catalogue.communities, dtype=np.float32))
         self.quality_ = _quality(ctx, self.half_life_days)
+        self.lists_ = KeyedLists(self.members_.T, self.quality_)
+        self.memberships_ = Memberships(self.members_)
         return self
 
     def score_all(self, req: RequestBatch) -> np.ndarray:
         self._check_fitted("members_")
         aff = _affinity(req, self.members_)
         return np.where(aff > 0, aff * self.quality_[None, :], -np.inf).astype(np.float32)
+
+    def score(self, req: RequestBatch, items: np.ndarray) -> np.ndarray:
+        self._check_fitted("members_")
+        return self._score(viewer_community_weights(req, self.members_.shape[1]), items)
+
+    def _score(self, W: np.ndarray, items: np.ndarray) -> np.ndarray:
+        aff = self.memberships_.affinity(W, items)
+        return _positive_or_ninf(aff * self.quality_[np.maximum(items, 0)], items)
+
+    def candidates(self, req: RequestBatch, n: int) -> Candidates:
+        """The heads of the viewer's (at most :data:`~.lists.MAX_KEYS`) communities'
+        lists, scored exactly: no work proportional to the catalogue."""
+        n = check_n(n)
+        self._check_fitted("members_")
+        W = viewer_community_weights(req, self.members_.shape[1])
+        pools = []
+        for r in range(req.n):
+            pool = self.lists_.head(top_keys(W[r], MAX_KEYS), n, req.excluded(r))
+            pools.append((pool, self._score(W[r : r + 1], pool[None, :])[0]))
+        return pools_top(pools, n)
 
     def explain(self, viewer: ViewerRow, item: int) -> Reason:
         c = _top_community(viewer, self.members_, item)
@@ -98,7 +137,36 @@ class FollowingSource(CandidateSource):
             (np.ones(ok.sum(), np.float32), (np.flatnonzero(ok), cat.creator[ok])),
             shape=(cat.n_videos, len(cat.creator_ids)),
         )
+        self.creator_ = np.where(ok, cat.creator, -1)
+        self.lists_ = KeyedLists(self.by_creator_.T, self.quality_)
         return self
+
+    def _followed(self, req: RequestBatch, r: int) -> np.ndarray:
+        if req.following.shape[1] != self.by_creator_.shape[1]:
+            return np.zeros(0, np.int64)
+        cols, vals = sparse_row(req.following, r)
+        return np.unique(cols[vals > 0])
+
+    def score(self, req: RequestBatch, items: np.ndarray) -> np.ndarray:
+        self._check_fitted("by_creator_")
+        out = np.full(items.shape, -np.inf, np.float32)
+        for r in range(req.n):
+            followed = self._followed(req, r)
+            it = items[r]
+            c = self.creator_[np.maximum(it, 0)]
+            hit = (it >= 0) & (c >= 0) & np.isin(c, followed)
+            out[r, hit] = self.quality_[it[hit]]
+        return out
+
+    def candidates(self, req: RequestBatch, n: int) -> Candidates:
+        """The freshest videos of each followed creator, merged."""
+        n = check_n(n)
+        self._check_fitted("by_creator_")
+        pools = []
+        for r in range(req.n):
+            pool = self.lists_.head(self._followed(req, r), n, req.excluded(r))
+            pools.append((pool, self.quality_[pool].astype(np.float32)))
+        return pools_top(pools, n)
 
     def score_all(self, req: RequestBatch) -> np.ndarray:
         self._check_fitted("by_creator_")
@@ -178,7 +246,60 @@ class ExplorationSource(CandidateSource):
         self.members_ = _row_normalise(M)
         self.quality_ = _quality(ctx, self.half_life_days)
         self.new_creator_video_ = self._new_creator_videos(ctx)
+        self.lists_ = KeyedLists(self.members_.T, self.quality_)
+        self.memberships_ = Memberships(self.members_)
+        self.new_term_ = (
+            self.new_creator_weight
+            * (self.new_creator_video_ * self.quality_)
+            / max(float(self.quality_.max(initial=1.0)), 1e-6)
+        ).astype(np.float32)
+        self.new_list_ = KeyedLists(
+            sp.csr_matrix(np.ones((1, len(self.new_term_)))), self.new_term_
+        )
         return self
+
+    def _adjacent(self, req: RequestBatch) -> np.ndarray:
+        """Weights of the communities next to (not among) the viewer's, rows summing to 1."""
+        key = ("adjacent", id(self))
+        got = req.cache.get(key)
+        if got is not None:
+            return got
+        n_c = self.adjacency_.shape[0]
+        if not n_c or req.communities.shape[1] != n_c:
+            adj = np.zeros((req.n, n_c), np.float32)
+        else:
+            own = viewer_community_weights(req, n_c)
+            adj = own @ self.adjacency_
+            adj[own > 0] = 0.0  # adjacent, not the viewer's own
+            adj = (adj / np.maximum(adj.sum(axis=1, keepdims=True), 1e-12)).astype(np.float32)
+        req.cache[key] = adj
+        return adj
+
+    def score(self, req: RequestBatch, items: np.ndarray) -> np.ndarray:
+        self._check_fitted("adjacency_")
+        return self._score(self._adjacent(req), items)
+
+    def _score(self, adj: np.ndarray, items: np.ndarray) -> np.ndarray:
+        it = np.maximum(items, 0)
+        s = self.new_term_[it].copy()
+        if self.adjacency_.shape[0]:
+            aff = self.memberships_.affinity(adj, items)
+            s += self.adjacent_weight * aff * self.quality_[it]
+        return _positive_or_ninf(s, items)
+
+    def candidates(self, req: RequestBatch, n: int) -> Candidates:
+        """The heads of the adjacent communities' lists and of the new creators' list,
+        scored exactly."""
+        n = check_n(n)
+        self._check_fitted("adjacency_")
+        adj = self._adjacent(req)
+        pools = []
+        for r in range(req.n):
+            ex = req.excluded(r)
+            pool = self.lists_.head(top_keys(adj[r], MAX_KEYS), n, ex)
+            pool = np.union1d(pool, self.new_list_.head(np.zeros(1, np.int64), n, ex))
+            pools.append((pool, self._score(adj[r : r + 1], pool[None, :])[0]))
+        return pools_top(pools, n)
 
     def _new_creator_videos(self, ctx: FitContext) -> np.ndarray:
         cat = ctx.catalogue

@@ -22,8 +22,10 @@ from ..stages import (
     RequestBatch,
     ViewerRow,
     check_n,
+    pools_top,
     sparse_row,
 )
+from .lists import MAX_KEYS, KeyedLists, Memberships, top_keys
 
 
 def _check_pos(name: str, v: object, allow_none: bool = False) -> None:
@@ -36,6 +38,22 @@ def _check_pos(name: str, v: object, allow_none: bool = False) -> None:
 def _row_normalise(m: sp.csr_matrix) -> sp.csr_matrix:
     s = np.asarray(m.sum(axis=1)).ravel()
     return sp.csr_matrix(sp.diags(np.divide(1.0, s, out=np.zeros_like(s), where=s > 0)) @ m)
+
+
+def viewer_community_weights(req: RequestBatch, n_communities: int) -> np.ndarray:
+    """The request's community weights, rows summing to 1, dense (n × n_communities);
+    zeros when the request's communities do not match. Computed once per request."""
+    key = ("community_weights", n_communities)
+    W = req.cache.get(key)
+    if W is None:
+        if req.communities.shape[1] != n_communities or not n_communities:
+            W = np.zeros((req.n, n_communities), np.float32)
+        else:
+            W = np.asarray(req.communities.todense(), dtype=np.float32)
+            tot = W.sum(axis=1, keepdims=True)
+            W = np.divide(W, tot, out=np.zeros_like(W), where=tot > 0)
+        req.cache[key] = W
+    return W
 
 
 class PopularSource(CandidateSource):
@@ -137,7 +155,36 @@ class TrendingSource(CandidateSource):
             trend = np.log1p(ctx.popularity)
         self.trend_ = trend.astype(np.float32)
         self.members_ = _row_normalise(sp.csr_matrix(ctx.catalogue.communities, dtype=np.float32))
+        self.global_ = KeyedLists(sp.csr_matrix(np.ones((1, n))), self.trend_)
+        self.lists_ = KeyedLists(self.members_.T, self.trend_)
+        self.memberships_ = Memberships(self.members_)
         return self
+
+    def score(self, req: RequestBatch, items: np.ndarray) -> np.ndarray:
+        self._check_fitted("trend_")
+        return self._score(viewer_community_weights(req, self.members_.shape[1]), items)
+
+    def _score(self, W: np.ndarray, items: np.ndarray) -> np.ndarray:
+        t = self.trend_[np.maximum(items, 0)]
+        s = t * (1.0 + self.community_boost * self.memberships_.affinity(W, items))
+        s[(items < 0) | (t <= 0)] = -np.inf
+        return s.astype(np.float32)
+
+    def candidates(self, req: RequestBatch, n: int) -> Candidates:
+        """The head of the global trend list and of the viewer's communities' lists,
+        scored exactly (the exact top-n when each video has one community)."""
+        n = check_n(n)
+        self._check_fitted("trend_")
+        W = viewer_community_weights(req, self.members_.shape[1])
+        pools = []
+        for r in range(req.n):
+            ex = req.excluded(r)
+            pool = np.union1d(
+                self.global_.head(np.zeros(1, np.int64), n, ex),
+                self.lists_.head(top_keys(W[r], MAX_KEYS), n, ex),
+            )
+            pools.append((pool, self._score(W[r : r + 1], pool[None, :])[0]))
+        return pools_top(pools, n)
 
     def score_all(self, req: RequestBatch) -> np.ndarray:
         self._check_fitted("trend_")
