@@ -330,12 +330,6 @@ def test_feed_trains_and_serves(runs) -> None:
     assert sum(planted.get(v) == booktok for v in cold) >= len(cold) / 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine.feed_inputs.load_feed_inputs hands videos/events to training in storage "
-    "order, which differs between backends, and training breaks ties by row order (sort "
-    "with communitok.store.base.in_key_order first)",
-)
 def test_feed_recommendations_agree(runs) -> None:
     agree(*both(runs, "feed.train"))
 
@@ -347,28 +341,13 @@ def test_insights(runs, step: str) -> None:
     assert runs[1].get(step)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine.insights.sections.lingo_with_examples picks example comments in the row "
-    "order of an unordered query, which differs between backends",
-)
 def test_insights_lingo_examples_agree(runs) -> None:
     agree(*both(runs, "insights.content"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine.insights.campaign.campaign_videos selects campaign videos with DuckDB's "
-    "list_contains(hashtags, ?) (portable: ? IN (SELECT unnest(hashtags)))",
-)
 def test_insights_campaign_readout(runs) -> None:
     agree(*both(runs, "insights.campaign"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api.privacy._viewer_pairs uses DuckDB's list_contains(?, item) and a subquery "
-    "without an alias (PostgreSQL needs one)",
-)
 def test_api_trend_audiences(runs) -> None:
     agree(*both(runs, "api.trend_audiences"))

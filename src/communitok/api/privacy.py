@@ -44,7 +44,8 @@ def _viewer_pairs(engine: Engine, wanted: list[tuple[str, str, str, str]]) -> pa
             f"'{GLOBAL}', m.video_id FROM {members} m"
         )
     sql = (
-        f"WITH uses AS (SELECT * FROM ({_uses_sql(KINDS)}) WHERE list_contains(?, item)), "
+        f"WITH uses AS (SELECT * FROM ({_uses_sql(KINDS)}) AS u0 "
+        f"WHERE item IN (SELECT unnest(?))), "
         f"scoped AS ({scoped}), want AS (SELECT unnest(?) AS trend_id, unnest(?) AS kind, "
         f"unnest(?) AS item, unnest(?) AS scope) SELECT DISTINCT w.trend_id, e.viewer_id "
         f"FROM scoped s JOIN want w ON s.kind = w.kind AND s.item = w.item AND s.scope = w.scope "

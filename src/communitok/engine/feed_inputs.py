@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from ..core.errors import InputError
 from ..core.schema import EVENT_COLUMNS
 from ..core.timeutil import to_utc
-from ..store.base import Store
+from ..store.base import Store, in_key_order
 from .feed_service import CommunityLabels
 
 MEMBERS = "community_members"
@@ -155,8 +155,9 @@ def load_feed_inputs(
     if window_days is not None and not (isinstance(window_days, int | float) and window_days > 0):
         raise InputError(f"must be > 0, got {window_days!r}", field="window_days")
     end = to_utc(end, field="end") if end is not None else None
-    videos = store.read("videos", list(VIDEO_COLUMNS))
-    events = store.read("events", list(EVENT_COLUMNS))
+    # sorted: training breaks ties by row order, which differs between backends
+    videos = in_key_order(store.read("videos", list(VIDEO_COLUMNS)), "videos")
+    events = in_key_order(store.read("events", list(EVENT_COLUMNS)), "events")
     if end is None and window_days is not None and events.num_rows:
         end = pc.max(events["ts"]).as_py()
     start = end - timedelta(days=float(window_days)) if end and window_days else None
@@ -165,7 +166,9 @@ def load_feed_inputs(
     follows = None
     if store.count("follows"):
         follows = time_window(
-            store.read("follows", ["follower_id", "followee_id", "created_at"]),
+            in_key_order(
+                store.read("follows", ["follower_id", "followee_id", "created_at"]), "follows"
+            ),
             "created_at",
             None,
             end,

@@ -75,7 +75,7 @@ def campaign_videos(
         if missing:
             raise NotFound(f"unknown campaign videos {missing[:5]}")
         return camp
-    cond = " OR ".join("list_contains(hashtags, ?)" for _ in tags)
+    cond = " OR ".join("? IN (SELECT unnest(hashtags))" for _ in tags)  # portable SQL
     camp = store.query(f"SELECT video_id, created_at FROM videos WHERE {cond}", tags)
     if camp.num_rows == 0:
         raise NotFound(f"no videos carry the campaign hashtags {tags}")

@@ -198,7 +198,7 @@ def lingo_with_examples(
         f"SELECT c.comment_id, c.user_id, c.text FROM comments c "
         f"JOIN ({PRIMARY_VIDEOS}) m ON m.video_id = c.video_id WHERE m.community_id = ?",
         [int(community_id)],
-    )
+    ).sort_by("comment_id")  # rows come in no particular order; examples must not depend on it
     ex = lingo_examples(lingo, com, flagged=bad)
     if ex.num_rows == 0:
         return None, ["no moderated comment uses the community's lingo"]
