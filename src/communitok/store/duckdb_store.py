@@ -21,7 +21,7 @@ from ..core.timeutil import utcnow
 from .base import WriteResult
 from .batchsql import matched_changed_sql, merge_in_batch_sql, upsert_sql
 from .conform import conform
-from .sqlbase import NAME, RESULT_PREFIX, SqlStore, latest_version, migrations
+from .sqlbase import RESULT_PREFIX, SqlStore, check_result_args, latest_version, migrations
 
 _UTC = pa.timestamp("us", tz="UTC")
 
@@ -285,10 +285,7 @@ class DuckDBStore(SqlStore):
 
     # --- results --------------------------------------------------------------
     def append_result(self, name: str, data: pa.Table, *, run_id: str | None = None) -> int:
-        if not NAME.match(name) or name in TABLES:
-            raise InputError(f"invalid result name {name!r}", field="name")
-        if not isinstance(data, pa.Table):
-            raise InputError("must be a pyarrow.Table", field="data")
+        check_result_args(name, data)
         with self._lock:
             if not self.has_result(name):
                 self.put_result(name, data, run_id=run_id)
@@ -326,10 +323,7 @@ class DuckDBStore(SqlStore):
             return int(total[0]) if total else data.num_rows
 
     def put_result(self, name: str, data: pa.Table, *, run_id: str | None = None) -> None:
-        if not NAME.match(name) or name in TABLES:
-            raise InputError(f"invalid result name {name!r}", field="name")
-        if not isinstance(data, pa.Table):
-            raise InputError("must be a pyarrow.Table", field="data")
+        check_result_args(name, data)
         with self._lock:
             cur = self._cursor()
             cur.register("_result", data)

@@ -34,7 +34,7 @@ from .pg_arrow import (
     schema_comment,
     schema_from_comment,
 )
-from .sqlbase import NAME, RESULT_PREFIX, SqlStore, latest_version, migrations
+from .sqlbase import NAME, RESULT_PREFIX, SqlStore, check_result_args, latest_version, migrations
 
 
 def _placeholders(sql: str) -> str:
@@ -319,10 +319,7 @@ class PostgresStore(SqlStore):
 
     # --- results --------------------------------------------------------------
     def append_result(self, name: str, data: pa.Table, *, run_id: str | None = None) -> int:
-        if not NAME.match(name) or name in TABLES:
-            raise InputError(f"invalid result name {name!r}", field="name")
-        if not isinstance(data, pa.Table):
-            raise InputError("must be a pyarrow.Table", field="data")
+        check_result_args(name, data)
         with self._lock:
             if not self.has_result(name):
                 self.put_result(name, data, run_id=run_id)
@@ -359,10 +356,7 @@ class PostgresStore(SqlStore):
             return int(row[0]) if row else data.num_rows
 
     def put_result(self, name: str, data: pa.Table, *, run_id: str | None = None) -> None:
-        if not NAME.match(name) or name in TABLES:
-            raise InputError(f"invalid result name {name!r}", field="name")
-        if not isinstance(data, pa.Table):
-            raise InputError("must be a pyarrow.Table", field="data")
+        check_result_args(name, data)
         cols = [f'"{f.name}" {column_type(f)}' for f in data.schema]
         comment = self._psycopg.sql.SQL("COMMENT ON TABLE {} IS {}").format(
             self._psycopg.sql.Identifier(RESULT_PREFIX + name),

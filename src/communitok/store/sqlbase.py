@@ -29,6 +29,14 @@ _RUN_COLUMNS = (
 )
 
 
+def check_result_args(name: object, data: object) -> None:
+    """Validate ``put_result`` / ``append_result`` arguments (shared by the backends)."""
+    if not isinstance(name, str) or not NAME.match(name) or name in TABLES:
+        raise InputError(f"invalid result name {name!r}", field="name")
+    if not isinstance(data, pa.Table):
+        raise InputError("must be a pyarrow.Table", field="data")
+
+
 def migrations(dialect: str) -> list[tuple[int, str, str]]:
     """(version, name, sql) of the packaged migration files of *dialect*, in order."""
     folder = resources.files("communitok.store") / "migrations" / dialect
