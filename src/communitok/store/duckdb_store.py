@@ -7,6 +7,7 @@ with its ledger row, so a killed process never leaves a partial batch.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -259,28 +260,15 @@ class DuckDBStore(SqlStore):
             raise InputError("must be a pyarrow.Table", field="data")
         with self._lock:
             cur = self._cursor()
-            have = [r[0] for r in cur.execute(f"DESCRIBE {table}").fetchall()]
-            if sorted(have) != sorted(data.column_names):
-                raise InputError(
-                    f"columns {data.column_names} are not those of {table}", field="data"
-                )
+            have = _same_columns(
+                cur, table, data, f"columns {data.column_names} are not those of {table}"
+            )
             cols = ", ".join(have)
-            cur.register("_meta", data)
-            cur.execute("BEGIN TRANSACTION")
-            try:
+            with _transaction(cur, "_meta", data, f"restoring {table} rows failed"):
                 row = cur.execute(
                     f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _meta m "
                     f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = m.{key})"
                 ).fetchone()
-                cur.execute("COMMIT")
-            except duckdb.Error as exc:
-                cur.execute("ROLLBACK")
-                raise StoreError(f"restoring {table} rows failed: {exc}") from exc
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
-            finally:
-                cur.unregister("_meta")
         return int(row[0]) if row else 0
 
     # --- results --------------------------------------------------------------
@@ -292,16 +280,11 @@ class DuckDBStore(SqlStore):
                 return data.num_rows
             physical = RESULT_PREFIX + name
             cur = self._cursor()
-            have = [r[0] for r in cur.execute(f"DESCRIBE {physical}").fetchall()]
-            if sorted(have) != sorted(data.column_names):
-                raise InputError(
-                    f"columns {data.column_names} do not match result {name!r} ({have})",
-                    field="data",
-                )
+            have = _same_columns(
+                cur, physical, data, f"columns {data.column_names} do not match result {name!r}"
+            )
             cols = ", ".join(f'"{c}"' for c in have)
-            cur.register("_result", data)
-            cur.execute("BEGIN TRANSACTION")
-            try:
+            with _transaction(cur, "_result", data, f"appending to result {name} failed"):
                 cur.execute(f"INSERT INTO {physical} ({cols}) SELECT {cols} FROM _result")
                 cur.execute(
                     "UPDATE results_index SET rows = rows + ?, updated_at = ?, "
@@ -311,24 +294,13 @@ class DuckDBStore(SqlStore):
                 total = cur.execute(
                     "SELECT rows FROM results_index WHERE name = ?", [name]
                 ).fetchone()
-                cur.execute("COMMIT")
-            except duckdb.Error as exc:
-                cur.execute("ROLLBACK")
-                raise StoreError(f"appending to result {name} failed: {exc}") from exc
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
-            finally:
-                cur.unregister("_result")
             return int(total[0]) if total else data.num_rows
 
     def put_result(self, name: str, data: pa.Table, *, run_id: str | None = None) -> None:
         check_result_args(name, data)
         with self._lock:
             cur = self._cursor()
-            cur.register("_result", data)
-            cur.execute("BEGIN TRANSACTION")
-            try:
+            with _transaction(cur, "_result", data):
                 cur.execute(
                     f"CREATE OR REPLACE TABLE {RESULT_PREFIX}{name} AS SELECT * FROM _result"
                 )
@@ -336,9 +308,36 @@ class DuckDBStore(SqlStore):
                     "INSERT OR REPLACE INTO results_index VALUES (?, ?, ?, ?)",
                     [name, run_id, data.num_rows, utcnow()],
                 )
-                cur.execute("COMMIT")
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
-            finally:
-                cur.unregister("_result")
+
+
+@contextlib.contextmanager
+def _transaction(
+    cur: Any, alias: str, data: pa.Table, failure: str | None = None
+) -> Iterator[None]:
+    """One transaction on *cur* with *data* registered as *alias*: commit on success,
+    roll back on any error (a DuckDB error becomes ``StoreError(failure: …)`` when
+    *failure* is given), unregister in every case."""
+    cur.register(alias, data)
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        cur.execute("COMMIT")
+    except duckdb.Error as exc:
+        cur.execute("ROLLBACK")
+        if failure is None:
+            raise
+        raise StoreError(f"{failure}: {exc}") from exc
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
+    finally:
+        cur.unregister(alias)
+
+
+def _same_columns(cur: Any, physical: str, data: pa.Table, message: str) -> list[str]:
+    """The columns of table *physical*, in table order; InputError(*message*) unless
+    *data* has exactly those (in any order)."""
+    have = [r[0] for r in cur.execute(f"DESCRIBE {physical}").fetchall()]
+    if sorted(have) != sorted(data.column_names):
+        raise InputError(f"{message} ({have})", field="data")
+    return have
