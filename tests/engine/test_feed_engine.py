@@ -329,6 +329,45 @@ def test_saved_model_is_loaded_instead_of_retrained(tmp_path: Path) -> None:
         drop_feed_service(eng)
 
 
+def test_models_dir_keeps_the_feed_of_a_store_that_is_not_a_file(tmp_path: Path) -> None:
+    """An in-memory store (like PostgreSQL: no file to save beside) saves nothing by
+    default; with the ``models_dir`` setting its trained feed is saved there and loaded
+    by the next engine instead of retraining."""
+    from communitok.engine.feed_models import model_dir
+
+    plain = load_settings(env={}, store=":memory:", rejects_dir=str(tmp_path))
+    with open_engine(plain) as eng:
+        ingest_simulation(eng, SimConfig.preset("tiny", seed=2))
+        assert model_dir(eng.store) is None
+        assert train_feed(eng, config=SMALL).info.get("saved_to") is None
+        drop_feed_service(eng)
+    folder = tmp_path / "models"
+    settings = load_settings(
+        env={"COMMUNITOK_MODELS_DIR": str(folder)}, store=":memory:", rejects_dir=str(tmp_path)
+    )
+    assert settings.models_dir == str(folder)
+    with open_engine(settings) as eng:
+        ingest_simulation(eng, SimConfig.preset("tiny", seed=2))
+        first = train_feed(eng, config=SMALL)
+        assert first.info["saved_to"] == str(folder.resolve())
+        assert (folder / "model.json").is_file()
+        drop_feed_service(eng)
+    with open_engine(settings) as eng:  # a new engine on the same data: loaded
+        ingest_simulation(eng, SimConfig.preset("tiny", seed=2))
+        again = train_feed(eng, config=SMALL)
+        assert again.info.get("loaded_from") == str(folder.resolve())
+        a = first.recommend("u0001", 8, log_exposure=False, mark_served=False)
+        b = again.recommend("u0001", 8, log_exposure=False, mark_served=False)
+        assert a.video_ids == b.video_ids
+        drop_feed_service(eng)
+    with open_engine(settings) as eng:  # other data in the same folder: retrained
+        ingest_simulation(eng, SimConfig.preset("tiny", seed=3))
+        assert "loaded_from" not in train_feed(eng, config=SMALL).info
+        drop_feed_service(eng)
+    with pytest.raises(InputError):
+        model_dir(None, 5)  # type: ignore[arg-type]
+
+
 def test_exposure_log_writes_in_the_background_and_on_close() -> None:
     got: list[pa.Table] = []
     log = ExposureLog(got.append, flush_rows=5, flush_interval=0.05)

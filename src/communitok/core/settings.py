@@ -38,6 +38,10 @@ class Settings:
     memory_limit: str = ""
     #: Folder where reject reports are written.
     rejects_dir: str = "rejects"
+    #: Folder of saved models (the trained feed). Empty: beside a DuckDB file store
+    #: (``<store>.feed``); a store that is not a file (PostgreSQL, ``:memory:``) then
+    #: saves none and retrains at each start. Set it to keep models of any store.
+    models_dir: str = ""
     #: Host and port of ``communitok serve``.
     host: str = "127.0.0.1"
     port: int = 8000

@@ -58,9 +58,9 @@ from .feed_inputs import (
     visibility_labels,
 )
 from .feed_log import FEED_EXPOSURES as FEED_EXPOSURES
+from .feed_log import FLUSH_ROWS, store_sink
 from .feed_log import append_exposures as append_exposures
 from .feed_log import exposures as exposures
-from .feed_log import store_sink
 from .feed_models import load_models, model_dir, model_key, save_models
 from .feed_service import FeedResponse, FeedService
 
@@ -198,7 +198,7 @@ def train_feed(
     scorer_days: float | None = None,
     seed: int | None = None,
     communities: bool = True,
-    flush_rows: int = 1000,
+    flush_rows: int = FLUSH_ROWS,
     keep: bool = True,
     reuse: bool = True,
     save: bool = True,
@@ -241,12 +241,13 @@ def train_feed(
     }
     key = model_key(inputs.fingerprint, _jsonable(params), seed)
     sessions = InMemorySessionStore()
-    loaded = load_models(store, key, sessions) if reuse else None
+    folder = engine.settings.models_dir or None
+    loaded = load_models(store, key, sessions, folder) if reuse else None
     if loaded is not None:
         pipelines, info = loaded
         info = {
             **info,
-            "loaded_from": str(model_dir(store)),
+            "loaded_from": str(model_dir(store, folder)),
             "loaded_at": utcnow().isoformat(),
             "load_seconds": round(time.perf_counter() - t0, 3),
         }
@@ -257,7 +258,7 @@ def train_feed(
             store, inputs, configs, experiment, params, sessions, scorer_days, seed, t0
         )
         if save:
-            info["saved_to"] = str(save_models(store, key, pipelines, info) or "") or None
+            info["saved_to"] = str(save_models(store, key, pipelines, info, folder) or "") or None
     service = FeedService(
         pipelines,
         experiment=experiment,
@@ -341,7 +342,7 @@ def load_feed(engine: Engine) -> FeedService | None:
     """At server start: the saved feed (default configuration) when it matches the
     store, kept for the engine; None otherwise (the feed then trains on first use).
     Never trains."""
-    if model_dir(engine.store) is None:
+    if model_dir(engine.store, engine.settings.models_dir or None) is None:
         return None
     try:
         return train_feed(engine, train=False)

@@ -8,8 +8,8 @@ for it). :class:`ExposureLog` instead keeps served feeds as plain Python tuples 
 Arrow work per request) and a background thread turns them into one Arrow table and
 hands it to the sink (the engine appends to the ``feed_exposures`` result, O(rows)):
 
-- when ``flush_rows`` rows are buffered, or ``flush_interval`` seconds after the oldest
-  buffered row, whichever comes first;
+- when ``flush_rows`` rows are buffered (default :data:`FLUSH_ROWS`), or
+  ``flush_interval`` seconds after the oldest buffered row, whichever comes first;
 - on :meth:`close` (server shutdown) and on an explicit :meth:`flush`.
 
 The trade-off: a crash of the process (not a clean shutdown) loses at most the rows of
@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from ..core.errors import InputError, StoreError
@@ -37,25 +38,46 @@ from ..store.base import Store
 
 log = logging.getLogger("communitok.feed")
 FEED_EXPOSURES = "feed_exposures"
+#: buffered rows that trigger a write. An append is one store transaction whose fixed
+#: cost (commit) dominates small batches: under DuckDB 1,000 rows take 15 ms and 5,000
+#: rows 20 ms, so at 200 feeds/s (4,000 rows/s) batches of 5,000 rows cut the writer's
+#: time (and its share of the interpreter lock, which requests wait on) about 3×; the
+#: time limit ``flush_interval`` still bounds how long a row waits
+FLUSH_ROWS = 5000
 
 #: one served feed: experiment, variant, viewer, video ids, scores, sources, ts
 Served = tuple[str, str, str, Sequence[str], Sequence[float | None], Sequence[str], datetime]
 
 
 def served_table(feeds: Sequence[Served]) -> pa.Table:
-    """Exposure rows (:data:`EXPOSURE_SCHEMA`) of served feeds."""
-    cols: dict[str, list[Any]] = {name: [] for name in EXPOSURE_SCHEMA.names}
-    for experiment, variant, viewer, videos, scores, sources, ts in feeds:
-        n = len(videos)
-        cols["experiment"] += [experiment] * n
-        cols["variant"] += [variant] * n
-        cols["viewer_id"] += [viewer] * n
-        cols["video_id"] += list(videos)
-        cols["rank"] += list(range(1, n + 1))
-        cols["score"] += list(scores)
-        cols["source"] += list(sources)
-        cols["ts"] += [ts] * n
-    return pa.table(cols, schema=EXPOSURE_SCHEMA)
+    """Exposure rows (:data:`EXPOSURE_SCHEMA`) of served feeds (built column-wise: one
+    Arrow array per column, per-feed values repeated, not copied row by row)."""
+    lengths = [len(f[3]) for f in feeds]
+    total = sum(lengths)
+    counts = np.asarray(lengths, np.int64)
+
+    def repeated(i: int, typ: pa.DataType) -> pa.Array:
+        values = pa.array([f[i] for f in feeds], typ)
+        return (
+            values.take(pa.array(np.repeat(np.arange(len(feeds)), counts))) if total else values[:0]
+        )
+
+    def flat(i: int, typ: pa.DataType) -> pa.Array:
+        return pa.array([x for f in feeds for x in f[i]], typ)  # type: ignore[union-attr]
+
+    ranks = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts) + 1
+    schema = EXPOSURE_SCHEMA
+    cols = {
+        "experiment": repeated(0, schema.field("experiment").type),
+        "variant": repeated(1, schema.field("variant").type),
+        "viewer_id": repeated(2, schema.field("viewer_id").type),
+        "video_id": flat(3, schema.field("video_id").type),
+        "rank": pa.array(ranks).cast(schema.field("rank").type),
+        "score": flat(4, schema.field("score").type),
+        "source": flat(5, schema.field("source").type),
+        "ts": repeated(6, schema.field("ts").type),
+    }
+    return pa.table([cols[name] for name in schema.names], schema=schema)
 
 
 class ExposureLog:
@@ -73,7 +95,7 @@ class ExposureLog:
         self,
         sink: Callable[[pa.Table], Any] | None,
         *,
-        flush_rows: int = 1000,
+        flush_rows: int = FLUSH_ROWS,
         flush_interval: float = 1.0,
         max_rows: int = 1_000_000,
     ) -> None:

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
+from ..core.errors import InputError
 from ..feed import FeedPipeline, SessionStore
 from ..feed.persist import FORMAT_VERSION, NotPersistable, pipeline_state, restore_pipeline
 from ..store.base import Store
@@ -40,8 +41,16 @@ log = logging.getLogger("communitok.feed")
 MANIFEST = "model.json"
 
 
-def model_dir(store: Store) -> Path | None:
-    """The folder of the store's saved feed (None when the store is not a file)."""
+def model_dir(store: Store, models_dir: str | Path | None = None) -> Path | None:
+    """The folder of the store's saved feed: *models_dir* (the ``models_dir`` setting)
+    when given, else beside a file store (``<store>.feed``); None for a store that is not
+    a file and no *models_dir* (nothing is saved: the feed retrains at each start). A
+    saved model records the fingerprint of the data it was trained on, so a folder
+    shared by mistake between stores makes a model retrain, never serve another store."""
+    if models_dir is not None and not isinstance(models_dir, str | Path):
+        raise InputError("must be a folder path", field="models_dir")
+    if models_dir:
+        return Path(models_dir).expanduser().resolve()
     path = getattr(store, "path", None)
     if not isinstance(path, str) or not path or path == ":memory:":
         return None
@@ -61,11 +70,15 @@ def model_key(fingerprint: str, params: dict[str, Any], seed: int) -> dict[str, 
 
 
 def save_models(
-    store: Store, key: dict[str, Any], pipelines: dict[str, FeedPipeline], info: dict[str, Any]
+    store: Store,
+    key: dict[str, Any],
+    pipelines: dict[str, FeedPipeline],
+    info: dict[str, Any],
+    models_dir: str | Path | None = None,
 ) -> Path | None:
     """Save fitted pipelines beside the store; returns the folder, or None when the
     store has no folder or a pipeline cannot be stored (it is retrained next time)."""
-    folder = model_dir(store)
+    folder = model_dir(store, models_dir)
     if folder is None:
         return None
     try:
@@ -93,11 +106,14 @@ def save_models(
 
 
 def load_models(
-    store: Store, key: dict[str, Any], sessions: SessionStore
+    store: Store,
+    key: dict[str, Any],
+    sessions: SessionStore,
+    models_dir: str | Path | None = None,
 ) -> tuple[dict[str, FeedPipeline], dict[str, Any]] | None:
     """The saved pipelines (sharing *sessions*) and the training summary, if a saved
     model matches *key*; None otherwise (missing, stale or unreadable: retrain)."""
-    folder = model_dir(store)
+    folder = model_dir(store, models_dir)
     if folder is None or not (folder / MANIFEST).is_file():
         return None
     try:

@@ -30,7 +30,7 @@ import pyarrow as pa
 from ..core.errors import InputError
 from ..core.timeutil import utcnow
 from ..feed import Experiment, Feed, FeedPipeline, VisibilityFilter
-from .feed_log import ExposureLog
+from .feed_log import FLUSH_ROWS, ExposureLog
 
 #: largest feed one request may ask for (a clear error above it)
 MAX_FEED_K = 1000
@@ -178,7 +178,7 @@ class FeedService:
         onboarding: Mapping[str, Sequence[str]] | None = None,
         visibility: VisibilityFilter | None = None,
         exposure_sink: Callable[[pa.Table], None] | None = None,
-        flush_rows: int = 1000,
+        flush_rows: int = FLUSH_ROWS,
         flush_interval: float = 1.0,
         max_k: int = MAX_FEED_K,
         info: Mapping[str, Any] | None = None,

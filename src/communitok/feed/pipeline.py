@@ -26,7 +26,7 @@ from .content import ContentModel
 from .data import Catalogue, Interactions
 from .engagement import DurationDebiaser, EngagementWeights, engagement_target
 from .explain import Explainer
-from .request import build_request, gather, is_dense, rank_in, union
+from .request import build_request, gather, is_dense, union_ranks
 from .rerank import ReRanker, VisibilityFilter
 from .scorer import FeatureBuilder, Features, LearnedScorer, RRFScorer, Scorer
 from .session import InMemorySessionStore, SessionState, SessionStore, SessionUpdater
@@ -288,7 +288,7 @@ class FeedPipeline:
                 got[label] = top_n(masked, n_s)
             else:
                 got[label] = src.candidates(req, n_s)
-        items = union([c.items for c in got.values()])
+        items, listed = union_ranks([c.items for c in got.values()])
         scores: dict[str, np.ndarray] = {}
         ranks: dict[str, np.ndarray] = {}
         for label, src in self.sources.items():
@@ -298,7 +298,8 @@ class FeedPipeline:
             else:
                 s = src.score(req, items)
             scores[label] = s
-            ranks[label] = rank_in(items, got[label].items)
+        for label, rank in zip(got, listed, strict=True):
+            ranks[label] = rank
         return items, scores, ranks
 
     def score(

@@ -168,32 +168,45 @@ def is_dense(src: CandidateSource) -> bool:
 def union(lists: list[np.ndarray]) -> np.ndarray:
     """Row-wise union of candidate lists: each row's distinct items ascending, then -1
     padding (so a row can be searched with ``np.searchsorted``)."""
+    return union_ranks(lists)[0]
+
+
+def union_ranks(lists: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """:func:`union` of the lists and, for each list, :func:`rank_in` of the union's
+    items in it, from one ``np.unique`` per row (the inverse says where each listed item
+    went, so no list is searched again)."""
+    n = lists[0].shape[0] if lists else 0
+    widths = [x.shape[1] for x in lists]
     allc = np.concatenate(lists, axis=1) if lists else np.zeros((0, 0), np.int64)
-    rows = [np.unique(r[r >= 0]) for r in allc]
-    out = np.full((len(rows), max((len(r) for r in rows), default=0)), -1, np.int64)
-    for i, r in enumerate(rows):
-        out[i, : len(r)] = r
-    return out
-
-
-def rank_in(items: np.ndarray, source_items: np.ndarray) -> np.ndarray:
-    """Rank of each union item (rows of :func:`union`) in a source's list (inf when
-    absent)."""
-    out = np.full(items.shape, np.inf)
-    for r in range(items.shape[0]):
-        row = items[r]
-        n_valid = int(np.count_nonzero(row >= 0))
-        src = source_items[r]
-        at = np.flatnonzero(src >= 0)
-        if not len(at) or not n_valid:
+    # each column's rank within its own list
+    col_rank = np.concatenate([np.arange(w, dtype=np.float64) for w in widths] or [np.zeros(0)])
+    col_list = np.repeat(np.arange(len(lists)), widths) if lists else np.zeros(0, np.int64)
+    rows, invs, valid = [], [], []
+    for r in range(n):
+        row = allc[r]
+        ok = np.flatnonzero(row >= 0)
+        u, inv = np.unique(row[ok], return_inverse=True)
+        rows.append(u)
+        invs.append(inv)
+        valid.append(ok)
+    m = max((len(u) for u in rows), default=0)
+    out = np.full((n, m), -1, np.int64)
+    ranks = [np.full((n, m), np.inf) for _ in lists]
+    flat = np.full((len(lists), m), np.inf)
+    for r, (u, inv, ok) in enumerate(zip(rows, invs, valid, strict=True)):
+        out[r, : len(u)] = u
+        if not len(ok):
             continue
-        pos = np.searchsorted(row[:n_valid], src[at])
-        hit = pos < n_valid
-        hit[hit] = row[pos[hit]] == src[at][hit]
-        # a source lists an item once; if it did twice, keep its best rank
-        pos, at = pos[hit][::-1], at[hit][::-1]
-        out[r, pos] = at
-    return out
+        flat.fill(np.inf)
+        # a list names an item once; if it did twice, its best (first) rank wins: the
+        # columns run list by list in rank order, so the first occurrence of each
+        # (list, item) key is the one to keep
+        key = col_list[ok] * m + inv
+        key, first = np.unique(key, return_index=True)
+        flat.flat[key] = col_rank[ok][first]
+        for i in range(len(lists)):
+            ranks[i][r] = flat[i]
+    return out, ranks
 
 
 def _row_keys(items: np.ndarray, n_cols: int) -> np.ndarray:

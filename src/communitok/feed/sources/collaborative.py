@@ -253,6 +253,8 @@ class MFSource(CandidateSource):
                 continue
             v = req.viewers[r]
             base = T.indices[T.indptr[v] : T.indptr[v + 1]]
+            if len(hist) == len(base) and np.array_equal(hist, base):
+                continue  # the history the model was trained on (no session additions)
             if len(hist) > len(base) or not np.isin(hist, base).all():
                 redo.append(r)  # the session added videos the model has not seen
         if redo:
