@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -307,3 +308,166 @@ def test_script_strings_are_data(world: dict[str, Any], small_k: Any) -> None:
     if r.status_code != 200:
         assert_error(r, r.status_code)
     assert world["engine"].store.count("videos") > 0
+
+
+# -- campaign plan and feed-experiment read-outs --------------------------------------
+def _exposures(experiment: str, variants: list[str], ev: Any) -> Any:
+    """Exposure rows (the feed's schema) for the impressions *ev*, one variant each."""
+    import pyarrow as pa
+
+    from communitok.feed.experiments import EXPOSURE_SCHEMA
+
+    n = ev.num_rows
+    return pa.table(
+        {"experiment": [experiment] * n, "variant": variants, "viewer_id": ev["viewer_id"],
+         "video_id": ev["video_id"], "rank": pa.array([1] * n, pa.int32()),
+         "score": pa.nulls(n, pa.float64()), "source": pa.nulls(n, pa.string()),
+         "ts": ev["ts"]},
+        schema=EXPOSURE_SCHEMA,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def experiments(world: dict[str, Any]) -> dict[str, Any]:
+    """Two feed experiments over the last week's impressions: ``aa`` (viewers bucketed by
+    the feed's hash, no effect) and ``planted`` (control: every impression of its viewers;
+    treatment: only the impressions its viewers liked, so its likes per exposure is ~1)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from communitok.feed.experiments import Experiment
+
+    store = world["engine"].store
+    ev = store.query("SELECT viewer_id, video_id, ts, coalesce(liked, false) AS liked FROM "
+                     "events WHERE ts >= (SELECT max(ts) FROM events) - INTERVAL 7 DAY "
+                     "ORDER BY viewer_id, ts")  # fmt: skip
+    aa = Experiment("aa", salt="x")
+    arm = {v: aa.assign(v) for v in set(ev["viewer_id"].to_pylist())}
+    rows = [_exposures("aa", [arm[v] for v in ev["viewer_id"].to_pylist()], ev)]
+    treated = pc.equal(pa.array([arm[v] for v in ev["viewer_id"].to_pylist()]), "treatment")
+    liked = ev.filter(pc.and_(treated, ev["liked"]))
+    control = ev.filter(pc.invert(treated))
+    rows += [_exposures("planted", ["treatment"] * liked.num_rows, liked),
+             _exposures("planted", ["control"] * control.num_rows, control)]  # fmt: skip
+    store.put_result("feed_exposures", pa.concat_tables(rows))
+    return {
+        "arm": arm,
+        "viewers": {v: sum(a == v for a in arm.values()) for v in ("control", "treatment")},
+        "planted_treated": len(set(liked["viewer_id"].to_pylist())),
+    }
+
+
+def test_experiment_readout(world: dict[str, Any], small_k: Any, experiments: Any) -> None:
+    r = _req(world, "GET", "/v1/partner/experiments/aa/readout", None, "partner").json()
+    assert r["status"] == "ok" and r["reason"] == "" and r["k"] == 5 and r["suppressed"] == 0
+    ctl, tr = r["variants"]
+    assert (ctl["variant"], tr["variant"]) == ("control", "treatment")
+    # every viewer of the week is in exactly one bucket: the counts are the hash's
+    assert ctl["n_people"] == experiments["viewers"]["control"]
+    assert tr["n_people"] == experiments["viewers"]["treatment"]
+    for row in (ctl, tr):
+        assert row["mean_low"] <= row["mean"] <= row["mean_high"]
+        assert not {"viewer_id", "user_id"} & set(row)
+    assert ctl["diff"] is None and ctl["ci_low"] is None
+    assert math.isclose(tr["diff"], tr["mean"] - ctl["mean"], abs_tol=1e-12)
+    assert tr["ci_low"] <= 0 <= tr["ci_high"]  # A/A: no effect
+    assert tr["ci_low_cuped"] <= 0 <= tr["ci_high_cuped"]
+    # the planted effect: treatment exposures are liked impressions (1 like each, diluted
+    # only by later re-views of the same video)
+    p = _req(world, "GET", "/v1/partner/experiments/planted/readout?pre_days=7", None,
+             "partner").json()  # fmt: skip
+    ctl, tr = p["variants"]
+    assert tr["n_people"] == experiments["planted_treated"] and tr["mean"] > 0.7
+    assert ctl["mean"] < 0.5 and tr["ci_low"] > 0.4 and tr["ci_low_cuped"] > 0.4
+    w = _req(world, "GET", "/v1/partner/experiments/aa/readout?metric=watch_time_s", None,
+             "analyst").json()  # fmt: skip
+    assert w["metric"] == "watch_time_s" and w["variants"][1]["diff"] is not None
+    c = _req(world, "GET", "/v1/partner/experiments/aa/readout?format=csv", None, "partner")
+    assert c.status_code == 200 and c.headers["content-type"].startswith("text/csv")
+    assert "diff_cuped" in c.text
+    # thin variants: control under k abstains (a difference to it is a figure about it)
+    small_k(min(experiments["viewers"].values()) + 1)
+    r = _req(world, "GET", "/v1/partner/experiments/aa/readout", None, "partner").json()
+    assert r["status"] == "abstain" and r["reason"] and r["variants"] == []
+    assert r["suppressed"] == 2
+
+
+def test_campaign_plan(world: dict[str, Any], small_k: Any) -> None:
+    from communitok.insights.plan import mde, se_log_lift
+
+    cid = world["community"]["community_id"]
+    body = {"community_id": cid, "lift": 0.2}
+    p = _req(world, "POST", "/v1/partner/campaigns/plan", body, "partner").json()
+    assert p["status"] == "ok" and p["reason"] == "" and p["k"] == 5 and p["design"] == "randomised"
+    h, plan = p["history"], p["plan"]
+    assert h["n_people"] >= 5 and h["rate_low"] <= h["rate"] <= h["rate_high"]
+    assert h["rel_var_low"] <= h["rel_var"] <= h["rel_var_high"]
+    # the plan is the delta-method formula on the community's own history
+    n = h["n_people"]
+    assert plan["reach"] == n
+    assert math.isclose(plan["mde"], mde(se_log_lift(h["rel_var"], n / 2, n / 2)), rel_tol=1e-9)
+    assert 0 < plan["mde_low"] <= plan["mde"] <= plan["mde_high"]
+    assert plan["power_at_lift_low"] <= plan["power_at_lift"] <= plan["power_at_lift_high"]
+    assert plan["viewers_needed_low"] <= plan["viewers_needed"] <= plan["viewers_needed_high"]
+    mdes = [r["mde"] for r in p["curve"]]
+    assert mdes == sorted(mdes, reverse=True) and len(mdes) >= 4
+    # four times the reach halves the detectable log-lift
+    big = _req(world, "POST", "/v1/partner/campaigns/plan", {**body, "reach": 4 * n},
+               "analyst").json()["plan"]  # fmt: skip
+    assert math.isclose(math.log1p(big["mde"]) / math.log1p(plan["mde"]), 0.5, rel_tol=1e-6)
+    d = _req(world, "POST", "/v1/partner/campaigns/plan", {"community_id": cid, "design": "did"},
+             "partner").json()  # fmt: skip
+    assert d["design"] == "did" and d["plan"].get("n_control") is None
+    if d["status"] == "ok":
+        assert d["plan"]["se_log_low"] <= d["plan"]["se_log"] <= d["plan"]["se_log_high"]
+    else:
+        assert d["reason"] and d["plan"] == {}
+    h = _req(world, "POST", "/v1/partner/campaigns/plan?format=html", body, "partner")
+    assert h.status_code == 200 and "minimum detectable lift" in h.text
+    # under k: a partner learns nothing (404, as an unknown community); analysts see abstain
+    small_k(10**6)
+    assert_error(_req(world, "POST", "/v1/partner/campaigns/plan", body, "partner"), 404)
+    a = _req(world, "POST", "/v1/partner/campaigns/plan", body, "analyst").json()
+    assert a["status"] == "abstain" and "k=1000000" in a["reason"]
+    assert a["plan"] == {} and a["history"] == {} and a["curve"] == []
+
+
+def test_plan_and_experiment_bad_input(
+    world: dict[str, Any], small_k: Any, experiments: Any
+) -> None:
+    cid = world["community"]["community_id"]
+    plan = "/v1/partner/campaigns/plan"
+    for body in ({}, {"community_id": "1"}, {"community_id": -1}, {"community_id": True},
+                 {"community_id": cid, "days": 0}, {"community_id": cid, "days": 91},
+                 {"community_id": cid, "design": "magic"},
+                 {"community_id": cid, "treated_share": 1},
+                 {"community_id": cid, "alpha": 0.6}, {"community_id": cid, "power": 1},
+                 {"community_id": cid, "lift": 0}, {"community_id": cid, "reach": 1},
+                 {"community_id": cid, "surprise": 1}):  # fmt: skip
+        err = assert_error(_req(world, "POST", plan, body, "partner"), 422, "invalid_input")
+        assert err["details"] and err["details"][0]["loc"][0] == "body", body
+    assert_error(_req(world, "POST", plan, {"community_id": 999999}, "analyst"), 404)
+    base = "/v1/partner/experiments"
+    for path in (f"{base}/aa/readout?metric=vibes", f"{base}/aa/readout?pre_days=0",
+                 f"{base}/aa/readout?control=a%20b", f"{base}/bad%20name!/readout",
+                 f"{base}/aa/readout?format=pdf", f"{base}/aa/readout?metric=liked&metric=shared"):  # fmt: skip
+        assert_error(_req(world, "GET", path, None, "partner"), 422, "invalid_input")
+    assert_error(_req(world, "GET", f"{base}/nope/readout", None, "partner"), 404, "not_found")
+    err = assert_error(
+        _req(world, "GET", f"{base}/aa/readout?control=baseline", None, "partner"), 404
+    )
+    assert "baseline" in err["message"]
+
+
+def test_plan_and_experiment_scopes(world: dict[str, Any], small_k: Any, experiments: Any) -> None:
+    cid = world["community"]["community_id"]
+    for method, path, body in (
+        ("POST", "/v1/partner/campaigns/plan", {"community_id": cid}),
+        ("GET", "/v1/partner/experiments/aa/readout", None),
+    ):
+        for scope in ("partner", "analyst", "admin"):
+            r = _req(world, method, path, body, scope)
+            assert r.status_code == 200 and r.json()["status"] == "ok", (scope, path, r.text)
+        err = assert_error(_req(world, method, path, body, "viewer-service"), 403, "forbidden")
+        assert "viewer-service" in err["message"]
+        assert_error(_req(world, method, path, body, None), 401, "unauthorized")

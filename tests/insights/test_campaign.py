@@ -128,3 +128,33 @@ def test_engine_readout_errors(store, small) -> None:
     rep = ei.campaign_readout(store, list(c.hashtags), start=small.truth.window_start,
                               end=c.end, n_boot=100)  # fmt: skip
     assert rep.readout.status == "abstain" and "before the campaign" in rep.readout.reason
+
+
+def test_interval_calibration_on_a_known_distribution() -> None:
+    """Repeated read-outs of heavy-tailed per-viewer data with a known rate ratio: the
+    95 % interval misses a planted lift and flags an A/A split about 5 % of the time.
+    (Impressions negative-binomial, actions Poisson with a gamma viewer propensity: a few
+    viewers carry many actions, as on the simulator. A too-narrow interval — e.g. one
+    that treats impressions, not viewers, as independent — misses 22-28 % here; this
+    percentile interval 7-8 %, see the module docstring.)"""
+    rng = np.random.default_rng(20_240)
+    reps, n = 240, 900
+    miss = {0.0: 0, 0.3: 0}
+    widths = []
+    for i in range(reps):
+        arm = np.where(rng.random(n) < 0.5, "treated", "control")
+        imp = rng.negative_binomial(2, 0.2, n) + 1
+        propensity = rng.gamma(0.7, 1 / 0.7, n)
+        for lift in miss:
+            rate = 0.08 * propensity * np.where(arm == "treated", 1 + lift, 1.0)
+            acts = rng.poisson(rate * imp).astype(float)
+            t = pa.table({"viewer_id": [f"v{j}" for j in range(n)], "arm": arm,
+                          "impressions": imp, "actions": acts})  # fmt: skip
+            r = campaign_lift(t, n_boot=300, seed=i)
+            miss[lift] += not (r.ci_low <= lift <= r.ci_high)
+            if lift:
+                widths.append(np.log1p(r.ci_high) - np.log1p(r.ci_low))
+    # nominal 0.05 × 240 = 12 misses; binomial 99.9 % range about 3-25
+    assert 2 <= miss[0.0] <= 26, miss
+    assert 2 <= miss[0.3] <= 26, miss
+    assert np.mean(widths) < 0.52  # delta-method width ≈ 0.476: not bought with width

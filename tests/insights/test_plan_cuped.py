@@ -17,6 +17,7 @@ from communitok.insights.cuped import cuped_readout
 from communitok.insights.plan import (
     mde,
     mde_curve,
+    moments_interval,
     power_at,
     required_viewers,
     se_log_lift,
@@ -53,6 +54,15 @@ def test_viewer_moments_known_variance() -> None:
     # Poisson actions: Var(a − r m) = r E[m], μ_a = r E[m] → rel_var = 1 / (r E[m])
     assert math.isclose(mom.rate, 0.2, rel_tol=0.02)
     assert math.isclose(mom.rel_var, 1 / (0.2 * m.mean()), rel_tol=0.05)
+    # the bootstrap interval of the history's moments holds the known values
+    band = moments_interval(pa.table({"impressions": m, "actions": a}), n_boot=200, seed=3)
+    assert band.rate_low <= 0.2 <= band.rate_high
+    assert band.rel_var_low <= 1 / (0.2 * m.mean()) <= band.rel_var_high
+    assert band.rel_var_low < mom.rel_var < band.rel_var_high
+    assert band.rel_var_high / band.rel_var_low < 1.2  # 20,000 viewers: a tight interval
+    for bad in ({"confidence": 1.0}, {"n_boot": 10}):
+        with pytest.raises(InputError):
+            moments_interval(pa.table({"impressions": m, "actions": a}), **bad)
     with pytest.raises(InputError):
         viewer_moments(pa.table({"impressions": [1, 2], "actions": [0, 1]}))
 
@@ -136,7 +146,7 @@ def test_experiment_readout(exp_store) -> None:
         ei.experiment_readout(exp_store, "no-such-experiment")
     with pytest.raises(InputError):
         ei.experiment_readout(exp_store, "aa", metric="vibes")
-    with pytest.raises(InputError):
+    with pytest.raises(NotFound):
         ei.experiment_readout(exp_store, "aa", control="baseline")
 
 
@@ -148,6 +158,9 @@ def test_plan_campaign(store, small) -> None:
     mdes = [r["mde"] for r in p["curve"]]
     assert mdes == sorted(mdes, reverse=True)
     assert p["plan"]["viewers_needed"] > 0
+    pl = p["plan"]
+    assert pl["mde_low"] <= pl["mde"] <= pl["mde_high"] and pl["confidence"] == 0.95
+    assert pl["viewers_needed_low"] <= pl["viewers_needed"] <= pl["viewers_needed_high"]
     d = ei.plan_campaign(store, cid, design="did", k=50).to_dict()
     assert d["status"] == "ok" and d["plan"]["se_log"] > 0 and d["plan"]["n_control"] is None
     assert ei.plan_campaign(store, cid, k=10**6).to_dict()["status"] == "abstain"

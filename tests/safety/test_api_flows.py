@@ -45,6 +45,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     detect_trends(eng, now=getattr(truth, "window_end", None))
     es.classify_stored(eng.store, item_kind="comment")
     es.classify_stored(eng.store, item_kind="video")
+    _aa_experiment(eng.store)
     app = create_app(eng, rate_limits={s: (10_000.0, 10_000) for s in SCOPES}, dashboard=False)
     keys = {s: app.state.api.keys.create(s)[0] for s in SCOPES}
     yield {
@@ -54,6 +55,22 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         "h": lambda scope: {"Authorization": f"Bearer {keys[scope]}"},
     }
     eng.close()
+
+
+def _aa_experiment(store: Any) -> None:
+    """An A/A feed experiment ``aa``: the last week's impressions as its exposures."""
+    import pyarrow as pa
+
+    from communitok.feed.experiments import EXPOSURE_SCHEMA, Experiment
+
+    ev = store.query("SELECT viewer_id, video_id, ts FROM events WHERE ts >= "
+                     "(SELECT max(ts) FROM events) - INTERVAL 7 DAY")  # fmt: skip
+    exp, n = Experiment("aa", salt="x"), ev.num_rows
+    store.put_result("feed_exposures", pa.table({
+        "experiment": ["aa"] * n, "variant": [exp.assign(v) for v in ev["viewer_id"].to_pylist()],
+        "viewer_id": ev["viewer_id"], "video_id": ev["video_id"],
+        "rank": pa.array([1] * n, pa.int32()), "score": pa.nulls(n, pa.float64()),
+        "source": pa.nulls(n, pa.string()), "ts": ev["ts"]}, schema=EXPOSURE_SCHEMA))  # fmt: skip
 
 
 def _set_k(world: dict[str, Any], k: int) -> None:
@@ -109,6 +126,14 @@ def _calls(world: dict[str, Any]) -> dict[tuple[str, str], tuple[str, Any]]:
             None,
         ),
         ("POST", "/v1/partner/campaigns/readout"): ("/v1/partner/campaigns/readout", campaign),
+        ("POST", "/v1/partner/campaigns/plan"): (
+            "/v1/partner/campaigns/plan",
+            {"community_id": cid},
+        ),
+        ("GET", "/v1/partner/experiments/{experiment}/readout"): (
+            "/v1/partner/experiments/aa/readout",
+            None,
+        ),
     }
 
 
@@ -149,8 +174,10 @@ def test_no_partner_route_bypasses_the_privacy_threshold(world: dict[str, Any]) 
                 assert r.status_code in (200, 404), (op, r.text[:300])
                 if r.status_code == 200:
                     assert _records(r.json()) == 0, (op, r.text[:500])
-                    if op[1].endswith("/readout"):
+                    if op[1].endswith("/campaigns/readout"):
                         assert r.json()["readout"]["status"] == "abstain"
+                    elif op[1].endswith(("/plan", "/experiments/{experiment}/readout")):
+                        assert r.json()["status"] == "abstain"
     finally:
         _set_k(world, world["engine"].settings.privacy_k)
 

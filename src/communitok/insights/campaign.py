@@ -6,6 +6,19 @@ relative lift ``rate_treated / rate_control − 1``; its interval comes from a v
 (cluster) bootstrap: viewers are resampled within each arm, so the correlation of one
 viewer's impressions is respected (Efron & Tibshirani, "An Introduction to the
 Bootstrap", 1993, ch. 13, percentile interval). It abstains (``status`` says why) when an arm has too few viewers.
+
+Why the percentile interval (checked for issue 8, where seeds 1000–1099 gave 7 / 100 A/A
+false positives): on 300 development seeds (5000–5299, never reported) it was compared
+with a normal interval on ``log(1 + lift)`` (bootstrap or delta-method standard error),
+the studentised bootstrap (bootstrap-t with the viewer-level delta-method standard error
+per replicate, Hall 1992) and BCa (Efron 1987; jackknife-free acceleration from the
+viewers' influence values). All five gave A/A false positives 0.043–0.053 and
+planted-lift coverage 0.940–0.950 with the same widths (within 0.5 %); the A/A estimate showed
+no bias (mean ``log(1 + lift)`` −0.0003, spread 0.076 against a mean standard error of
+0.072). The 0.07 is within binomial noise of 0.05 (P(≥ 7 of 100) ≈ 0.23), so the
+method stays. Known limit: with very heavy-tailed viewers (gamma(0.7) propensities,
+~450 viewers an arm; ``tests/insights/test_campaign.py``) every one of these intervals
+misses 5.5–8 % instead of 5 % (400 repeats).
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ utilizing pre-experiment data", WSDM 2013) subtracts ``θ (x − x̄)`` with ``�
 (assignment is independent of the pre-period) and loses the share ``ρ²`` of its
 variance. Viewers without history get the pooled mean as covariate (a missing-history
 indicator enters as a second covariate, so they are adjusted by their own mean). Welch
-normal intervals, each variant against ``control``.
+normal intervals, each variant against ``control``; each variant's own mean carries a
+normal interval too (``mean_low``, ``mean_high``).
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from scipy.stats import norm
 
 from ..core.errors import InputError
 
-COLUMNS = ("variant", "n_viewers", "mean", "diff", "ci_low", "ci_high", "p_value",
-           "diff_cuped", "ci_low_cuped", "ci_high_cuped", "p_value_cuped",
-           "variance_reduction")  # fmt: skip
+COLUMNS = ("variant", "n_viewers", "mean", "mean_low", "mean_high", "diff", "ci_low",
+           "ci_high", "p_value", "diff_cuped", "ci_low_cuped", "ci_high_cuped",
+           "p_value_cuped", "variance_reduction")  # fmt: skip
+#: the columns that compare a variant with control (null on control's row)
+_DIFFS = COLUMNS[5:]
 
 
 def cuped_readout(
@@ -79,15 +82,18 @@ def cuped_readout(
             raise InputError(f"variant {v!r} needs 2+ viewers", field="viewers")
         rows["variant"].append(v)
         rows["n_viewers"].append(int(m.sum()))
-        rows["mean"].append(float(y[m].mean()))
+        mu, se_mu = float(y[m].mean()), float(y[m].std(ddof=1) / np.sqrt(m.sum()))
+        rows["mean"].append(mu)
+        rows["mean_low"].append(mu - q * se_mu)
+        rows["mean_high"].append(mu + q * se_mu)
         if v == control:
-            for c in COLUMNS[3:]:
+            for c in _DIFFS:
                 rows[c].append(None)
             continue
         raw, cup = diff(y, m, ctl), diff(adj, m, ctl)
-        for c, val in zip(COLUMNS[3:7], raw[:4], strict=True):
+        for c, val in zip(_DIFFS[0:4], raw[:4], strict=True):
             rows[c].append(val)
-        for c, val in zip(COLUMNS[7:11], cup[:4], strict=True):
+        for c, val in zip(_DIFFS[4:8], cup[:4], strict=True):
             rows[c].append(val)
         # share of the difference's variance removed
         rows["variance_reduction"].append(1 - (cup[4] / raw[4]) ** 2 if raw[4] > 0 else 0.0)

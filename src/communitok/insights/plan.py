@@ -11,7 +11,10 @@ viewer. The relative lift ``rate_t / rate_c − 1`` then has ``se(log(1 + lift))
 ``exp((z_{1−α/2} + z_{1−β}) · se) − 1`` (two-sided test).
 
 :func:`viewer_moments` estimates ``σ²/μ_a²`` from a historical window of the same
-length; :func:`mde` and :func:`required_viewers` turn it into a plan. For the
+length (:func:`moments_interval`: its viewer-bootstrap percentile interval, which the
+planner carries through to an interval on the MDE, the power and the audience needed —
+the history is a sample too); :func:`mde` and :func:`required_viewers` turn it into a
+plan. For the
 non-randomised design the engine plugs in the standard error of a placebo read-out over
 the most recent window instead (:mod:`communitok.engine.insights.plan`).
 """
@@ -60,6 +63,53 @@ def viewer_moments(outcomes: pa.Table) -> ViewerMoments:
     r = a.sum() / m.sum()
     rel = float(np.var(a - r * m, ddof=1) / a.mean() ** 2)
     return ViewerMoments(int(m.size), float(m.mean()), float(r), rel)
+
+
+@dataclass(frozen=True)
+class MomentsInterval:
+    """Percentile intervals of :class:`ViewerMoments`' rate and relative variance."""
+
+    confidence: float
+    rate_low: float
+    rate_high: float
+    rel_var_low: float
+    rel_var_high: float
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+def moments_interval(
+    outcomes: pa.Table, *, confidence: float = 0.95, n_boot: int = 400, seed: int = 0
+) -> MomentsInterval:
+    """Viewer (cluster) bootstrap percentile intervals of the rate and ``rel_var`` of
+    :func:`viewer_moments` on the same rows (viewers resampled with replacement)."""
+    if not 0.5 < confidence < 1:
+        raise InputError("must be in (0.5, 1)", field="confidence")
+    if not 50 <= n_boot <= 100_000:
+        raise InputError("must be in [50, 100000]", field="n_boot")
+    viewer_moments(outcomes)  # validates the rows (and that there is enough history)
+    m = np.asarray(outcomes["impressions"].to_numpy(zero_copy_only=False), float)
+    a = np.asarray(outcomes["actions"].to_numpy(zero_copy_only=False), float)
+    keep = m > 0
+    m, a = m[keep], a[keep]
+    rng = np.random.default_rng(seed)
+    n = m.size
+    rates, rels = np.empty(n_boot), np.empty(n_boot)
+    step = max(1, 2_000_000 // n)  # replicates per batch (bounded memory)
+    for lo in range(0, n_boot, step):
+        idx = rng.integers(0, n, (min(step, n_boot - lo), n))
+        mb, ab = m[idx], a[idx]
+        sa = ab.sum(axis=1)
+        r = sa / mb.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = (ab - r[:, None] * mb).var(axis=1, ddof=1) / (sa / n) ** 2
+        rates[lo : lo + idx.shape[0]], rels[lo : lo + idx.shape[0]] = r, rel
+    rels = rels[np.isfinite(rels)]
+    q = [(1 - confidence) / 2, (1 + confidence) / 2]
+    r_lo, r_hi = np.quantile(rates, q)
+    v_lo, v_hi = np.quantile(rels, q)
+    return MomentsInterval(confidence, float(r_lo), float(r_hi), float(v_lo), float(v_hi))
 
 
 def _z(alpha: float, power: float) -> float:

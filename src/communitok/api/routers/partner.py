@@ -1,6 +1,7 @@
 """``/v1/partner``: the brand flow — brief → matching communities, listening report,
-audience overlap, content brief, ambassadors, campaign read-out (randomised or against
-comparable communities).
+audience overlap, content brief, ambassadors, campaign plan (minimum detectable lift
+before launch), campaign read-out (randomised or against comparable communities), and
+feed-experiment read-outs per variant (raw and CUPED-adjusted).
 
 Every route answers JSON; ``?format=csv`` or ``?format=html`` returns the same report as
 CSV or a self-contained HTML page (:mod:`communitok.insights.export`).
@@ -11,7 +12,9 @@ returning a ``PartnerAggregate``) with the server's privacy threshold ``k``
 (``settings.privacy_k``, overridable per app). Analyst and admin keys see the same
 guarded figures; for a partner key a community whose audience is under *k* answers 404,
 exactly as an unknown one (a partner learns nothing about small communities).
-Viewer-service keys are refused (403).
+Viewer-service keys are refused (403). A plan or experiment read-out that would rest
+on fewer than *k* viewers answers 200 with ``status: abstain`` and the ``reason``, and
+no figures.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ Term = Annotated[str, Field(min_length=1, max_length=100)]
 Tag = Annotated[str, Field(min_length=1, max_length=100, pattern=r"[^#\s]")]
 Terms = Annotated[list[Term], Field(max_length=50)]
 CommunityRef = int_in(0, 2**62)
+Reach = int_in(2, 10**9)
 TargetId = Annotated[int, Field(ge=0, le=2**62)]
 OverlapKind = Literal["community", "creator-community", "creator"]
 Format = Annotated[
@@ -47,6 +51,13 @@ Format = Annotated[
     Query(description="json (default), csv, or html (self-contained page with charts)."),
 ]
 Design = Literal["auto", "randomised", "did", "synthetic", "exposed"]
+#: a feed experiment's (or variant's) name, as recorded in ``feed_exposures``
+NAME = r"^[A-Za-z0-9_][A-Za-z0-9_.:\-]*$"
+ExperimentName = Annotated[
+    str, Path(min_length=1, max_length=100, pattern=NAME,
+              description="Experiment name (as the feed records it).")
+]  # fmt: skip
+Metric = Literal["liked", "shared", "commented", "followed", "completed", "skipped", "watch_time_s"]
 MEDIA = {"csv": "text/csv; charset=utf-8", "html": "text/html; charset=utf-8"}
 
 
@@ -150,6 +161,68 @@ class CampaignOut(Open):
     readout: dict[str, Any]
     estimates: list[dict[str, Any]]
     arms: list[dict[str, Any]]
+    notes: list[str]
+
+
+class PlanIn(Strict):
+    community_id: CommunityRef = Field(description="The campaign's target community.")
+    days: Annotated[float, Field(ge=1, le=90)] = Field(7.0, description="Campaign length.")
+    design: Literal["randomised", "did"] = Field(
+        "randomised",
+        description="randomised (a held-out control arm) or did (whole community exposed, "
+        "read out against comparable communities).",
+    )
+    treated_share: Annotated[float, Field(gt=0, lt=1)] = Field(
+        0.5, description="Share of the reach treated (randomised)."
+    )
+    reach: Reach | None = Field(
+        None, description="Viewers expected (default: the community's recent audience)."
+    )
+    lift: Annotated[float, Field(gt=0, le=100)] | None = Field(
+        None, description="A relative lift to plan for (adds power and viewers needed)."
+    )
+    alpha: Annotated[float, Field(gt=0, lt=0.5)] = Field(0.05, description="Test level.")
+    power: Annotated[float, Field(ge=0.5, lt=1)] = Field(0.8, description="Target power.")
+
+
+class PlanOut(Open):
+    community: dict[str, Any]
+    design: str
+    k: int
+    status: str = Field(description="ok, or abstain (history under k or too thin).")
+    reason: str = Field(description="Why it abstains (empty when ok).")
+    history: dict[str, Any] = Field(
+        description="The window planned from: n_people (≥ k), rate, rel_var with intervals."
+    )
+    plan: dict[str, Any] = Field(description="mde with mde_low / mde_high, se_log, power…")
+    curve: list[dict[str, Any]]
+    notes: list[str]
+
+
+class Variant(Open):
+    variant: str
+    n_people: int = Field(description="Distinct viewers in the variant (≥ k).")
+    mean: float | None = None
+    mean_low: float | None = None
+    mean_high: float | None = None
+    diff: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    diff_cuped: float | None = None
+    ci_low_cuped: float | None = None
+    ci_high_cuped: float | None = None
+
+
+class ExperimentOut(Open):
+    experiment: str
+    metric: str
+    control: str
+    status: str = Field(description="ok, or abstain (control or every variant under k).")
+    reason: str
+    k: int
+    pre_days: float
+    suppressed: int = Field(description="Variants withheld (under k viewers).")
+    variants: list[Variant]
     notes: list[str]
 
 
@@ -290,3 +363,51 @@ def campaign(
         n_boot=1000,
     )
     return _out(rep.to_dict(), format, "Campaign read-out")
+
+
+@router.post(
+    "/campaigns/plan",
+    response_model=PlanOut,
+    summary="Before launch: minimum detectable lift and the audience a campaign needs",
+)
+def campaign_plan(
+    body: PlanIn, st: StateDep, format: Format = "json", who: Principal = PARTNERS
+) -> Any:
+    _check_community(st, who, body.community_id)
+    p = ei.plan_campaign(
+        st.engine.store,
+        body.community_id,
+        days=body.days,
+        design=body.design,
+        treated_share=body.treated_share,
+        reach=body.reach,
+        lift=body.lift,
+        alpha=body.alpha,
+        power=body.power,
+        k=st.privacy_k,
+    )
+    return _out(p.to_dict(), format, f"Campaign plan: community {body.community_id}")
+
+
+@router.get(
+    "/experiments/{experiment}/readout",
+    response_model=ExperimentOut,
+    summary="Feed experiment: each variant against control, raw and CUPED-adjusted",
+)
+def experiment_readout(
+    st: StateDep,
+    experiment: ExperimentName,
+    metric: Annotated[Metric, Query(description="Outcome per exposure.")] = "liked",
+    control: Annotated[
+        str,
+        Query(min_length=1, max_length=100, pattern=NAME, description="The control variant."),
+    ] = "control",
+    pre_days: Annotated[
+        float, Query(gt=0, le=365, description="History before exposure for CUPED (days).")
+    ] = 14.0,
+    format: Format = "json",
+    _: Principal = PARTNERS,
+) -> Any:
+    rep = ei.experiment_readout(st.engine.store, experiment, metric=metric, control=control,
+                                pre_days=pre_days, k=st.privacy_k)  # fmt: skip
+    return _out(rep.to_dict(), format, f"Experiment {experiment}: {metric} per exposure")

@@ -1,6 +1,12 @@
 """Feed experiment read-outs on the store: per-variant differences to control, raw and
 CUPED-adjusted (:mod:`communitok.insights.cuped`), from the ``feed_exposures`` result
-(one row per served video with its experiment and variant) and the events after it."""
+(one row per served video with its experiment and variant) and the events after it.
+
+Privacy: a variant is read out only when it rests on ≥ k distinct viewers, and only
+when control does too — a variant's difference to control is a figure about control's
+viewers as well. Variants under k are left out before the read-out (CUPED's θ is pooled
+over the published variants only); with control under k, or no other variant at k, the
+report abstains (``status`` ``abstain`` and the ``reason``)."""
 
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ import pyarrow.compute as pc
 from ...core.errors import InputError, NotFound
 from ...insights.cuped import cuped_readout
 from ...insights.partner import partner_variants
-from ...safety.privacy import PartnerAggregate
+from ...safety.privacy import PartnerAggregate, k_anonymous_aggregate
 from ...store.base import Store
 from ._common import R, _k
 
@@ -29,10 +35,16 @@ class ExperimentReport:
     variants: PartnerAggregate
     pre_days: float
     notes: list[str] = field(default_factory=list)
+    status: str = "ok"
+    reason: str = ""
+    control: str = "control"
+    #: variants left out before the read-out (under k viewers, or all when abstaining)
+    withheld: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"experiment": self.experiment, "metric": self.metric, "k": self.k,
-                "pre_days": self.pre_days, "suppressed": self.variants.suppressed,
+        return {"experiment": self.experiment, "metric": self.metric, "status": self.status,
+                "reason": self.reason, "control": self.control, "k": self.k,
+                "pre_days": self.pre_days, "suppressed": self.variants.suppressed + self.withheld,
                 "variants": self.variants.to_pylist(), "notes": self.notes}  # fmt: skip
 
 
@@ -85,7 +97,11 @@ def experiment_readout(
     and without CUPED; variants of ≥ k viewers only."""
     if not isinstance(experiment, str) or not experiment.strip():
         raise InputError("name the experiment", field="experiment")
+    if not isinstance(control, str) or not control:
+        raise InputError("name the control variant", field="control")
     k = _k(store, k)
+    if k < 1:
+        raise InputError("must be >= 1", field="k")
     t = experiment_viewers(store, experiment, metric, pre_days=pre_days)
     notes = []
     mixed = pc.greater(t["nv"], 1)
@@ -98,8 +114,31 @@ def experiment_readout(
     if no_hist:
         notes.append(f"{no_hist} of {t.num_rows} viewers have no history before their first "
                      "exposure: CUPED adjusts them by their own mean")  # fmt: skip
-    readout = cuped_readout(t, control=control)
-    agg = partner_variants(t, readout, k=k)
-    if agg.table.num_rows < readout.num_rows:
+    names = sorted(set(t["variant"].to_pylist()))
+    if control not in names:
+        raise NotFound(f"experiment {experiment!r} has no variant {control!r} (variants: "
+                       f"{', '.join(names)})")  # fmt: skip
+    # which variants reach k distinct viewers (the guard decides; needs 2+ for a variance)
+    sizes = k_anonymous_aggregate(t, by=["variant"], person="viewer_id", metrics={},
+                                  k=max(k, 2))  # fmt: skip
+    ok = set(sizes.table["variant"].to_pylist())
+    none = k_anonymous_aggregate(t.slice(0, 0), by=["variant"], person="viewer_id",
+                                 metrics={}, k=k)  # fmt: skip
+    report = ExperimentReport(experiment, metric, k, none, pre_days, notes, control=control,
+                              withheld=len(names))  # fmt: skip
+    if control not in ok:
+        report.status, report.reason = "abstain", (
+            f"the control variant {control!r} has fewer than k={k} viewers: no variant can "
+            "be compared with it")  # fmt: skip
+        return report
+    if len(ok) < 2:
+        report.status, report.reason = "abstain", (
+            f"no variant besides {control!r} has k={k} or more viewers")  # fmt: skip
+        return report
+    if len(ok) < len(names):
         notes.append(f"variants under k={k} viewers are withheld")
-    return ExperimentReport(experiment, metric, k, agg, pre_days, notes)
+        t = t.filter(pc.is_in(t["variant"], pa.array(sorted(ok), pa.string())))
+    readout = cuped_readout(t, control=control)
+    report.variants = partner_variants(t, readout, k=k)
+    report.withheld = len(names) - len(ok)
+    return report
