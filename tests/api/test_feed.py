@@ -218,3 +218,75 @@ def test_empty_catalogue_serves_an_empty_feed(tmp_path: Any) -> None:
         assert r.status_code == 200 and r.json()["items"] == [] and r.json()["cold_start"]
     finally:
         eng.close()
+
+
+def test_concurrent_feed_requests_are_batched_and_served_as_if_one_by_one(
+    world: dict[str, Any],
+) -> None:
+    """Requests that arrive together are served as one batch (api.batching), with the
+    same feeds as sequential previews, and a bad request in a batch fails alone."""
+    import asyncio
+
+    import httpx
+
+    c = world["c"]
+    app = c.app
+    h = _h(world, "analyst")  # previews: nothing marked, so order does not matter
+    viewers = world["viewers"] + ["someone-new"]
+    assert c.get(f"/v1/feed/{viewers[0]}?k=5", headers=h).status_code == 200  # trained
+    one_by_one = {v: c.get(f"/v1/feed/{v}?k=7", headers=h).json()["items"] for v in viewers}
+    batcher = app.state.api.feed_batcher
+    before_req, before_batches = batcher.requests, batcher.batches
+
+    async def together() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as ac:
+            calls = [ac.get(f"/v1/feed/{v}?k=7", headers=h) for v in viewers * 2]
+            calls.append(ac.get("/v1/feed/x?k=0", headers=h))  # rejected by validation
+            return list(await asyncio.gather(*calls))
+
+    got = asyncio.run(together())
+    assert [r.status_code for r in got[:-1]] == [200] * (2 * len(viewers))
+    assert got[-1].status_code == 422
+    for v, r in zip(viewers * 2, got[:-1], strict=True):
+        assert r.json()["items"] == one_by_one[v]
+    served = batcher.requests - before_req
+    assert served == 2 * len(viewers)
+    assert batcher.batches - before_batches < served  # some were served together
+
+
+def test_feed_batcher_isolates_a_failing_request_and_skips_gone_clients() -> None:
+    import asyncio
+
+    from communitok.api.batching import FeedBatcher
+    from communitok.core.errors import InputError
+    from communitok.engine.feed_service import FeedRequest
+
+    class Fake:
+        def __init__(self) -> None:
+            self.calls: list[list[str]] = []
+
+        def recommend_many(self, reqs: list[FeedRequest]) -> list[str]:
+            self.calls.append([r.viewer_id for r in reqs])
+            if any(r.viewer_id == "bad" for r in reqs):
+                raise InputError("bad viewer", field="viewer_id")
+            return [f"feed:{r.viewer_id}" for r in reqs]
+
+    async def run() -> tuple[list[Any], Fake, FeedBatcher]:
+        svc, b = Fake(), FeedBatcher(max_batch=3)
+        names = ["a", "bad", "c", "d", "gone", "e"]
+        tasks = [asyncio.create_task(b.recommend(svc, FeedRequest(n, 5))) for n in names]
+        await asyncio.sleep(0)  # all queued, none served yet
+        tasks[4].cancel()  # the client went away
+        out = await asyncio.gather(*tasks, return_exceptions=True)
+        return out, svc, b
+
+    out, svc, b = asyncio.run(run())
+    assert out[0] == "feed:a" and out[2:4] == ["feed:c", "feed:d"] and out[5] == "feed:e"
+    assert isinstance(out[1], InputError) and isinstance(out[4], asyncio.CancelledError)
+    assert svc.calls[0] == ["a", "bad", "c"]  # one batch of three, then one by one
+    assert ["a"] in svc.calls and ["bad"] in svc.calls and ["d", "e"] in svc.calls
+    assert not any("gone" in c for c in svc.calls)  # never computed
+    assert b.requests == 4 and b.batches == 3
+    with pytest.raises(InputError):
+        FeedBatcher(max_batch=0)

@@ -10,12 +10,13 @@ import math
 import threading
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, get_args, get_origin
 
 from fastapi import Depends, Query, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from .batching import FeedBatcher
 from .errors import ApiError
 from .events import EventWriter, KnownVideos
 from .security import SCOPES, ApiKey, KeyRing, RateLimiter
@@ -51,6 +52,8 @@ class AppState:
     videos: KnownVideos
     #: unauthenticated / bad-key attempts per client address: (rate per s, burst)
     anon_rate: tuple[float, int] = (20.0, 60)
+    #: feed requests that arrive together are served as one batch
+    feed_batcher: FeedBatcher = field(default_factory=FeedBatcher)
 
 
 async def state(request: Request) -> AppState:

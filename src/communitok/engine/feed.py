@@ -62,6 +62,7 @@ from .feed_log import FLUSH_ROWS, store_sink
 from .feed_log import append_exposures as append_exposures
 from .feed_log import exposures as exposures
 from .feed_models import load_models, model_dir, model_key, save_models
+from .feed_service import FeedRequest as FeedRequest
 from .feed_service import FeedResponse, FeedService
 
 #: the learned scorer's target window when none is given (days before the window end)

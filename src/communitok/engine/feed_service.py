@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from ..core.errors import InputError
 from ..core.timeutil import utcnow
-from ..feed import Experiment, Feed, FeedPipeline, VisibilityFilter
+from ..feed import Experiment, Feed, FeedPipeline, ServeRequest, VisibilityFilter
 from .feed_log import FLUSH_ROWS, ExposureLog
 
 #: largest feed one request may ask for (a clear error above it)
@@ -150,6 +150,18 @@ class ObserveResult:
 
 def _field(event: Any, name: str) -> Any:
     return event.get(name) if isinstance(event, Mapping) else getattr(event, name, None)
+
+
+@dataclass(frozen=True)
+class FeedRequest:
+    """One request to :meth:`FeedService.recommend_many` (the arguments of
+    :meth:`FeedService.recommend`)."""
+
+    viewer_id: str
+    k: int = 20
+    interests: Sequence[str] | None = None
+    log_exposure: bool = True
+    mark_served: bool = True
 
 
 class FeedService:
@@ -274,33 +286,56 @@ class FeedService:
         names, ids or hashtags), else from their stored onboarding interests, else
         trending and popular videos. An empty catalogue gives an empty feed.
         """
-        k = self._check_k(k)
-        variant = self.variant_of(viewer_id)
-        if interests is not None and (
-            isinstance(interests, str) or not all(isinstance(i, str) for i in interests)
-        ):
-            raise InputError("must be a list of strings", field="interests")
-        chosen = interests if interests else self.onboarding.get(viewer_id, ())
-        resolved = self.labels.resolve(chosen) if chosen else ()
-        feed = self.pipelines[variant].recommend(
-            viewer_id,
-            k,
-            interests=list(resolved) or None,
-            visibility=self.visibility,
-            now=now,
-            mark_served=mark_served,
-        )
-        out = FeedResponse(
-            viewer_id=viewer_id,
-            variant=variant,
-            experiment=self.experiment.name,
-            items=tuple(self._item(feed, i) for i in range(len(feed.items))),
-            cold_start=feed.cold_start,
-            n_fallback=feed.n_fallback,
-            interests=resolved,
-        )
-        if log_exposure and out.items:
-            self._log(out)
+        req = FeedRequest(viewer_id, k, interests, log_exposure, mark_served)
+        return self.recommend_many([req], now=now)[0]
+
+    def recommend_many(
+        self, requests: Sequence[FeedRequest], *, now: float | None = None
+    ) -> list[FeedResponse]:
+        """The feeds of several requests (:class:`FeedRequest`), in order: the same as
+        one :meth:`recommend` after another, computed in batches per variant (a batch
+        of four costs about half as much per request). Every request is validated
+        before any is served."""
+        if isinstance(requests, FeedRequest) or not isinstance(requests, Sequence):
+            raise InputError("must be a sequence of FeedRequest", field="requests")
+        prepared = []
+        for r in requests:
+            if not isinstance(r, FeedRequest):
+                raise InputError(f"must be a FeedRequest, got {type(r).__name__}", field="requests")
+            k = self._check_k(r.k)
+            variant = self.variant_of(r.viewer_id)
+            interests = r.interests
+            if interests is not None and (
+                isinstance(interests, str) or not all(isinstance(i, str) for i in interests)
+            ):
+                raise InputError("must be a list of strings", field="interests")
+            chosen = interests if interests else self.onboarding.get(r.viewer_id, ())
+            resolved = self.labels.resolve(chosen) if chosen else ()
+            serve = ServeRequest(r.viewer_id, k, list(resolved) or None, r.mark_served)
+            prepared.append((variant, resolved, serve))
+        feeds: list[Feed | None] = [None] * len(prepared)
+        for variant in dict.fromkeys(v for v, _, _ in prepared):
+            rows = [i for i, (v, _, _) in enumerate(prepared) if v == variant]
+            got = self.pipelines[variant].recommend_many(
+                [prepared[i][2] for i in rows], visibility=self.visibility, now=now
+            )
+            for i, served in zip(rows, got, strict=True):
+                feeds[i] = served
+        out = []
+        for r, (variant, resolved, _), one in zip(requests, prepared, feeds, strict=True):
+            feed = one if one is not None else Feed(r.viewer_id, ())  # (always served)
+            resp = FeedResponse(
+                viewer_id=r.viewer_id,
+                variant=variant,
+                experiment=self.experiment.name,
+                items=tuple(self._item(feed, i) for i in range(len(feed.items))),
+                cold_start=feed.cold_start,
+                n_fallback=feed.n_fallback,
+                interests=resolved,
+            )
+            if r.log_exposure and resp.items:
+                self._log(resp)
+            out.append(resp)
         return out
 
     def _item(self, feed: Feed, i: int) -> ServedItem:

@@ -22,6 +22,7 @@ from .mf import ImplicitMF
 from .pipeline import MAX_K, SCORERS, Feed, FeedItem, FeedPipeline
 from .rerank import ReRanker, Suppression, VisibilityFilter
 from .scorer import FeatureBuilder, Features, LearnedScorer, RRFScorer, Scorer
+from .serving import ServeRequest
 from .session import InMemorySessionStore, SessionState, SessionStore, SessionUpdater
 from .sources import (
     SOURCES,
@@ -77,6 +78,7 @@ __all__ = [
     "Reason",
     "RequestBatch",
     "Scorer",
+    "ServeRequest",
     "SessionState",
     "SessionStore",
     "SessionUpdater",

@@ -29,6 +29,7 @@ from .explain import Explainer
 from .request import build_request, gather, is_dense, union_ranks
 from .rerank import ReRanker, VisibilityFilter
 from .scorer import FeatureBuilder, Features, LearnedScorer, RRFScorer, Scorer
+from .serving import ServeRequest
 from .session import InMemorySessionStore, SessionState, SessionStore, SessionUpdater
 from .sources import SOURCES, ExplorationSource
 from .stages import CandidateSource, FitContext, Reason, RequestBatch, check_n, top_n
@@ -401,6 +402,22 @@ class FeedPipeline:
             now=now,
             mark_served=mark_served,
         )
+
+    def recommend_many(
+        self,
+        requests: Sequence[ServeRequest],
+        *,
+        visibility: VisibilityFilter | None = None,
+        now: float | None = None,
+        max_batch: int = 16,
+    ) -> list[Feed]:
+        """The feeds of several requests (:class:`~.serving.ServeRequest`), in order,
+        computed in batches of up to *max_batch*: the same feeds as one
+        :meth:`recommend` call after another (two requests of one viewer are served in
+        order), at a lower cost per request."""
+        from .serving import serve_many
+
+        return serve_many(self, requests, visibility=visibility, now=now, max_batch=max_batch)
 
     def observe(self, event: Any) -> bool:
         """Apply one viewing event to the viewer's session; False if the video is unknown."""

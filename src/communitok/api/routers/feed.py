@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ...core.errors import NotFound
 from ...engine import feed as ef
-from ...engine.feed_service import MAX_FEED_K
+from ...engine.feed_service import MAX_FEED_K, FeedRequest
 from ..deps import EngineDep, Principal, StateDep, require
 from ..schemas import Open, Strict
 from ..serialize import jsonable
@@ -128,16 +128,18 @@ async def get_feed(
     preview: Annotated[bool, Query(description="Do not mark as served or log exposure.")] = False,
     who: Principal = SERVERS,
 ) -> JSONResponse:
-    # serving is a few milliseconds of CPU: done inline (no thread hop); training on
-    # first use is long, so it runs in the thread pool and never blocks the loop
+    # serving is a few milliseconds of CPU: done inline (no thread hop), batched with
+    # the requests that arrived meanwhile (api.batching); training on first use is
+    # long, so it runs in the thread pool and never blocks the loop
     try:
         svc = ef.feed_service(st.engine, train=False)
     except NotFound:
         svc = await run_in_threadpool(_service, st)
     preview = preview or who.scope == "analyst"
-    resp = svc.recommend(
-        viewer_id, k, interests=interests or None, log_exposure=not preview, mark_served=not preview
+    req = FeedRequest(
+        viewer_id, k, interests or None, log_exposure=not preview, mark_served=not preview
     )
+    resp = await st.feed_batcher.recommend(svc, req)
     return JSONResponse(_feed_json(resp))
 
 
