@@ -359,6 +359,16 @@ async def drive(args: argparse.Namespace, base: str, world: dict, pid: int) -> d
             ],
             "exposures_logged": [state0["exposures_logged"], state1["exposures_logged"]],
         }
+        b0, b1 = state0.get("batching") or {}, state1.get("batching") or {}
+        if b0 and b1:  # feed requests served together (api.batching)
+            n_req = b1["requests"] - b0["requests"]
+            n_bat = b1["batches"] - b0["batches"]
+            out["feed"]["batching"] = {
+                "requests": n_req,
+                "batches": n_bat,
+                "mean_batch": round(n_req / n_bat, 3) if n_bat else None,
+                "max_batch": b1["max_batch"],
+            }
 
         def preview(i: int) -> tuple[str, str, None]:
             return "GET", feed(i)[1] + "&preview=true", None

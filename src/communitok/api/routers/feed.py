@@ -93,8 +93,12 @@ def _feed_json(resp: Any) -> dict[str, Any]:
 
 
 @router.get("", response_model=dict[str, Any], summary="The trained feed: counts, variants")
-def status(engine: EngineDep, _: Principal = ANALYSTS) -> dict[str, Any]:
-    return jsonable(ef.feed_service(engine, train=False).describe())  # type: ignore[no-any-return]
+def status(st: StateDep, _: Principal = ANALYSTS) -> dict[str, Any]:
+    out = ef.feed_service(st.engine, train=False).describe()
+    b = st.feed_batcher  # requests served through the API and how they were batched
+    out["batching"] = {"requests": b.requests, "batches": b.batches,
+                       "mean_batch": round(b.mean_batch, 3), "max_batch": b.max_batch}  # fmt: skip
+    return jsonable(out)  # type: ignore[no-any-return]
 
 
 @router.post("/train", response_model=dict[str, Any], summary="(Re)train the feed")
