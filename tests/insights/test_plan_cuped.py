@@ -191,3 +191,44 @@ def test_plan_and_experiment_cli(store_path, small, tmp_path) -> None:
     assert r.exit_code == 0 and "minimum detectable lift" in out.read_text()
     r = run.invoke(app, ["partner", "experiment", "nope", *s])
     assert r.exit_code != 0 and isinstance(r.exception, NotFound)
+
+
+def test_plan_abstains_instead_of_failing_on_thin_communities(tmp_path) -> None:
+    """Every community of a tiny platform gets a plan or an abstention with a reason,
+    never an error (communities with no variation in actions per viewer included)."""
+    from communitok.engine.communities import detect_communities
+    from communitok.simulate import SimConfig, simulate
+    from communitok.store import DuckDBStore
+
+    sim = simulate(SimConfig.preset("tiny", seed=0))
+    with DuckDBStore(tmp_path / "t.duckdb") as st:
+        for name, table in sim.tables.items():
+            st.write(name, table)
+        detect_communities(st)
+        ids = st.read("community_profiles")["community_id"].to_pylist()
+        outcomes = set()
+        for cid in ids:
+            for design in ("randomised", "did"):
+                p = ei.plan_campaign(st, cid, design=design, lift=0.1, k=5).to_dict()
+                assert p["status"] in ("ok", "abstain")
+                assert (p["status"] == "ok") == (not p["reason"]), p
+                outcomes.add(p["status"])
+        assert "abstain" in outcomes
+
+
+def test_plan_abstains_when_actions_do_not_vary(store, small, monkeypatch) -> None:
+    """A history whose actions per viewer have no variance (seen on tiny platforms:
+    every viewer acting the same) cannot scale a test: abstain with the reason."""
+    import communitok.engine.insights.plan as plan_mod
+    from communitok.insights.plan import ViewerMoments
+
+    cid = detected_for(store, small.truth.community("planttok"))
+    real = plan_mod.viewer_moments
+
+    def flat(per):  # the real moments with the variance of a uniform audience
+        m = real(per)
+        return ViewerMoments(m.n_viewers, m.impressions_per_viewer, m.rate, 0.0)
+
+    monkeypatch.setattr(plan_mod, "viewer_moments", flat)
+    p = ei.plan_campaign(store, cid, lift=0.2, k=50).to_dict()
+    assert p["status"] == "abstain" and "variation" in p["reason"] and not p["plan"]

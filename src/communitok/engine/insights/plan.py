@@ -135,6 +135,16 @@ def plan_campaign(
                     **mom.to_dict(), **band.to_dict()}  # fmt: skip
     nt, nc = max(1.0, n * treated_share), max(1.0, n * (1 - treated_share))
     if design == "randomised":
+        if not (mom.rel_var > 0 and band.rel_var_low > 0 and band.rel_var_high > 0):
+            # e.g. (nearly) every viewer with the same actions per impression, or too few
+            # acting viewers for a resampled variance: nothing to scale a test by
+            plan.reason = (
+                f"no actions (likes, shares, comments, follows) in the last {days:g} days"
+                if mom.rate <= 0
+                else "too little variation in the community's recent actions per viewer "
+                f"to plan from ({mom.n_viewers} viewers)"
+            )
+            return plan
         se = se_log_lift(mom.rel_var, nt, nc)
         se_band = (se_log_lift(band.rel_var_low, nt, nc), se_log_lift(band.rel_var_high, nt, nc))
         sizes = sorted({max(2, round(n * f)) for f in (0.25, 0.5, 1, 2, 4, 8)})
