@@ -17,6 +17,9 @@ One run measures, on the seeded split of :mod:`communitok.safety.training`:
 - whether retraining reproduces the shipped model (same version fingerprint), its size;
 - the hate-class study (``moderation_study.py``; development split only): recipe
   variants compared on validation hate F1, and a label-noise check; ``--no-study`` skips it.
+  With the optional extra ``communitok[embeddings]`` installed it includes the
+  sentence-embedding variants of issue 7 (about 10 minutes on 2 cores, plus ~3 minutes to
+  encode the development tweets once); ``--no-embedding-study`` leaves those out.
 
 Writes ``benchmarks/results/moderation.json``.
 """
@@ -151,6 +154,11 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--quick", action="store_true", help="skip leave-one-video-out")
     ap.add_argument("--no-study", action="store_true", help="skip the hate-class study")
+    ap.add_argument(
+        "--no-embedding-study",
+        action="store_true",
+        help="leave the sentence-embedding variants out of the hate-class study",
+    )
     args = ap.parse_args()
     t_all = time.perf_counter()
     d, y = load_davidson(args.data), load_youtube_spam(args.data)
@@ -191,7 +199,7 @@ def main() -> int:
     if not args.no_study:
         from moderation_study import hate_study
 
-        res["hate_study"] = hate_study(d, y, seed=args.seed)
+        res["hate_study"] = hate_study(d, y, seed=args.seed, embeddings=not args.no_embedding_study)
     # --- test (once) ---------------------------------------------------------------------
     test = evaluate(model, tr.davidson_test, tr.youtube_test)
     wd_t, wy_t = (

