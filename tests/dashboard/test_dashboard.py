@@ -263,6 +263,26 @@ def test_partner_flow(tab: Any, server: dict[str, Any], timings: dict[str, float
              amb.locator("tbody tr td:nth-child(4)").all_inner_texts()]  # fmt: skip
     assert min(reach) >= k
     shot(tab, "partner-plan")
+    # the test plan before launch: power / smallest detectable lift, with ranges
+    tab.locator("#plan-form button[type=submit]").focus()
+    tab.keyboard.press("Enter")
+    tab.wait_for_selector("#plan-result >> text=/Smallest detectable|Abstains/")
+    planned = tab.locator("#plan-result").inner_text()
+    api_plan = tab.request.post(
+        f"{server['url']}/v1/partner/campaigns/plan",
+        headers={"Authorization": f"Bearer {server['keys']['partner']}"},
+        data={"community_id": community["community_id"], "design": "randomised", "days": 7,
+              "lift": 0.1},
+    ).json()  # fmt: skip
+    if api_plan["status"] == "ok":
+        assert "Smallest detectable lift" in planned and "% range" in planned
+        assert f"{api_plan['plan']['reach']:,}" in planned  # the API's figures, shown
+        curve = tab.locator("#plan-result table", has=tab.locator("caption",
+                            has_text="Detectable lift by audience size"))  # fmt: skip
+        assert curve.locator("tbody tr").count() == len(api_plan["curve"])
+    else:
+        assert "Abstains" in planned and api_plan["reason"] in planned
+    shot(tab, "partner-test-plan")
     assert tab.locator("#r-hashtags").input_value()  # prefilled from the content brief
     tab.locator("#readout-form button[type=submit]").focus()
     tab.keyboard.press("Enter")

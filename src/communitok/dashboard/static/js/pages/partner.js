@@ -1,5 +1,5 @@
-// Partner flow: brief → matching communities → content brief → ambassadors → campaign
-// read-out, all from /v1/partner (privacy-protected aggregates: every row rests on at
+// Partner flow: brief → matching communities → content brief → ambassadors → test plan
+// (power / detectable lift) → campaign read-out, all from /v1/partner (privacy-protected aggregates: every row rests on at
 // least k people; withheld rows are counted, never shown). State lives in the URL:
 // #/partner?brief=…&hashtags=…&regions=…&exclude=…&community=<id>
 import { api, health } from "../api.js";
@@ -116,6 +116,8 @@ async function plan(root, community, params) {
   } else {
     ambassadors(root, amb.value);
   }
+  root.append(h("h2", { id: "plan" }, "Plan a test before launch"));
+  root.append(planForm(community));
   root.append(h("h2", { id: "readout" }, "Campaign read-out"));
   const tags = cb.status === "fulfilled" ? cb.value.use_hashtags.slice(0, 2).map((t) => t.hashtag).join(", ") : "";
   root.append(readoutForm(community, params.get("campaign") || tags));
@@ -182,6 +184,56 @@ function ambassadors(root, a) {
     { key: "cocreation", label: "Co-creation / video", num: true },
     { key: "flags", label: "Flags", render: (r) => (r.flagged ? badge(r.flags || "flagged", "bad") : badge("none", "ok")) },
   ], a.items));
+}
+
+// power / minimum detectable lift before launch (POST /v1/partner/campaigns/plan)
+function planForm(community) {
+  const design = h("select", { id: "pl-design", name: "design" },
+    h("option", { value: "randomised" }, "Randomised holdout (part of the audience held out)"),
+    h("option", { value: "did" }, "Whole community, read out against similar ones"));
+  const days = h("input", { id: "pl-days", name: "days", type: "number", min: "1", max: "90", step: "1", value: "7", required: true });
+  const lift = h("input", { id: "pl-lift", name: "lift", type: "number", min: "1", max: "500", step: "1", value: "10" });
+  const out = h("div", { id: "plan-result", role: "status", "aria-live": "polite" });
+  const form = h("form", {
+    class: "filters", id: "plan-form", onsubmit: async (ev) => {
+      ev.preventDefault();
+      out.replaceChildren(h("p", { class: "muted" }, "Planning…"));
+      try {
+        const body = { community_id: Number(community), design: design.value, days: Number(days.value) };
+        if (lift.value) body.lift = Number(lift.value) / 100;
+        out.replaceChildren(...planResult(await api("/partner/campaigns/plan", { method: "POST", body })));
+      } catch (err) {
+        out.replaceChildren(errorNotice(err, FEATURE));
+      }
+    },
+  },
+  h("label", { for: "pl-design" }, "Design", design),
+  h("label", { for: "pl-days" }, "Campaign length (days)", days),
+  h("label", { for: "pl-lift" }, "Lift you hope for (%, optional)", lift),
+  h("button", { type: "submit" }, "Plan"));
+  return h("div", {}, form, out);
+}
+
+function planResult(p) {
+  if (p.status !== "ok") return [notice(`Abstains: ${p.reason}`)];
+  const pl = p.plan;
+  const range = (lo, mid, hi, f) => `${f(mid)} (${Math.round(pl.confidence * 100)} % range ${f(lo)} … ${f(hi)})`;
+  const parts = [h("p", { class: "plan-mde" }, h("strong", {}, `Smallest detectable lift ${range(pl.mde_low, pl.mde, pl.mde_high, signed)}`),
+    ` with ${num(pl.reach)} viewers (${p.design === "randomised" ? `${num(pl.n_treated)} treated, ${num(pl.n_control)} held out` : "whole community"}),` +
+    ` ${Math.round(pl.power * 100)} % power at α = ${pl.alpha}.`)];
+  if (pl.lift !== undefined) {
+    parts.push(h("p", {}, `Power to detect ${signed(pl.lift)}: ${range(pl.power_at_lift_low, pl.power_at_lift, pl.power_at_lift_high, pct)}` +
+      (pl.viewers_needed ? `; viewers needed for ${Math.round(pl.power * 100)} % power: ${range(pl.viewers_needed_low, pl.viewers_needed, pl.viewers_needed_high, num)}.` : ".")));
+  }
+  if (p.curve && p.curve.length) {
+    parts.push(table("Detectable lift by audience size", [
+      { key: "n_viewers", label: "Viewers", num: true },
+      { key: "mde", label: "Smallest detectable lift", render: (r) => signed(r.mde) },
+    ], p.curve));
+  }
+  parts.push(h("p", { class: "muted" }, `From ${num(p.history.n_people)} viewers over ${p.history.start.slice(0, 10)} – ${p.history.end.slice(0, 10)} (k = ${p.k}).`));
+  for (const n of p.notes) parts.push(notice(n));
+  return parts;
 }
 
 function readoutForm(community, tags) {
