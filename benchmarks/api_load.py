@@ -368,6 +368,7 @@ async def drive(args: argparse.Namespace, base: str, world: dict, pid: int) -> d
                 "batches": n_bat,
                 "mean_batch": round(n_req / n_bat, 3) if n_bat else None,
                 "max_batch": b1["max_batch"],
+                "batches_that_waited": b1.get("waited", 0) - b0.get("waited", 0),
             }
 
         def preview(i: int) -> tuple[str, str, None]:

@@ -290,3 +290,42 @@ def test_feed_batcher_isolates_a_failing_request_and_skips_gone_clients() -> Non
     assert b.requests == 4 and b.batches == 3
     with pytest.raises(InputError):
         FeedBatcher(max_batch=0)
+
+
+def test_feed_batcher_waits_for_more_only_when_busy() -> None:
+    """A quiet server serves a lone request at once; a busy one lets a batch that is not
+    full wait (at most max_wait) for requests still to come."""
+    import asyncio
+    import time as _time
+
+    from communitok.api.batching import FeedBatcher
+    from communitok.core.errors import InputError
+    from communitok.engine.feed_service import FeedRequest
+
+    class Slow:
+        def __init__(self, cost: float) -> None:
+            self.cost = cost
+            self.batches: list[int] = []
+
+        def recommend_many(self, reqs: list[FeedRequest]) -> list[str]:
+            self.batches.append(len(reqs))
+            _time.sleep(self.cost)  # a feed's CPU
+            return [r.viewer_id for r in reqs]
+
+    async def arrivals(b: FeedBatcher, svc: Slow, n: int, gap: float) -> None:
+        tasks = []
+        for i in range(n):
+            tasks.append(asyncio.create_task(b.recommend(svc, FeedRequest(f"v{i}", 5))))
+            await asyncio.sleep(gap)
+        assert await asyncio.gather(*tasks) == [f"v{i}" for i in range(n)]
+
+    quiet, svc_q = FeedBatcher(max_wait=0.01), Slow(0.004)
+    asyncio.run(arrivals(quiet, svc_q, 10, 0.03))  # mostly idle: never waits
+    assert quiet.waited == 0 and set(svc_q.batches) == {1} and quiet.busy() < 0.6
+    busy, svc_b = FeedBatcher(max_wait=0.01, busy_window=0.05), Slow(0.01)
+    asyncio.run(arrivals(busy, svc_b, 40, 0.002))  # arrivals 5x faster than service
+    assert busy.waited > 0 and max(svc_b.batches) > 1 and sum(svc_b.batches) == 40
+    with pytest.raises(InputError):
+        FeedBatcher(max_wait=-1)
+    with pytest.raises(InputError):
+        FeedBatcher(busy_share=0)

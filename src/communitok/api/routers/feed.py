@@ -97,7 +97,8 @@ def status(st: StateDep, _: Principal = ANALYSTS) -> dict[str, Any]:
     out = ef.feed_service(st.engine, train=False).describe()
     b = st.feed_batcher  # requests served through the API and how they were batched
     out["batching"] = {"requests": b.requests, "batches": b.batches,
-                       "mean_batch": round(b.mean_batch, 3), "max_batch": b.max_batch}  # fmt: skip
+                       "mean_batch": round(b.mean_batch, 3), "max_batch": b.max_batch,
+                       "waited": b.waited, "busy": round(b.busy(), 3)}  # fmt: skip
     return jsonable(out)  # type: ignore[no-any-return]
 
 
