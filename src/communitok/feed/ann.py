@@ -17,6 +17,18 @@ import numpy as np
 from ..core.errors import InputError
 from ..core.seeds import rng
 
+
+def isin_sorted(items: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """``np.isin(items, ref)`` for a sorted *ref* (binary search; no ``np.isin`` fixed
+    cost, which exceeds the search itself on request-sized arrays)."""
+    items = np.asarray(items)
+    if not len(ref) or not items.size:
+        return np.zeros(items.shape, bool)
+    pos = np.searchsorted(ref, items)
+    np.minimum(pos, len(ref) - 1, out=pos)
+    return ref[pos] == items
+
+
 _KINDS = ("flat", "hnsw", "ivf")
 #: where ``ann="auto"`` switches from exact scoring to an HNSW index: below it one
 #: matrix-vector product over the catalogue costs about as much as an index search
@@ -60,17 +72,22 @@ def search_excluding(
     extra = max(n // 2, 8)
     k = min(n + min(max((len(e) for e in excluded), default=0), extra), n_items)
     scores, ids = index.search(queries, k)
-    rows_s, rows_i = list(scores), list(ids)
+    scores = np.array(scores, dtype=np.float32)  # written to below
+    bad = ids < 0
     short = []
     for r, ex in enumerate(excluded):
-        bad = (ids[r] < 0) | (np.isin(ids[r], ex) if len(ex) else False)
-        rows_s[r] = np.where(bad, -np.inf, scores[r])
-        if (~bad).sum() < n and k < min(n + len(ex), n_items):
+        if len(ex):
+            bad[r] |= isin_sorted(ids[r], ex)
+        if ids.shape[1] - int(np.count_nonzero(bad[r])) < n and k < min(n + len(ex), n_items):
             short.append(r)
+    scores[bad] = -np.inf
+    if not short and len(ids):  # the usual case: every row found n
+        return scores, np.asarray(ids, dtype=np.int64)
+    rows_s, rows_i = list(scores), list(ids)
     for r in short:
         deep = min(n + len(excluded[r]), n_items)
         s2, i2 = index.search(queries[r : r + 1], deep)
-        bad = (i2[0] < 0) | np.isin(i2[0], excluded[r])
+        bad = (i2[0] < 0) | isin_sorted(i2[0], excluded[r])
         rows_s[r], rows_i[r] = np.where(bad, -np.inf, s2[0]), i2[0]
     width = max((len(x) for x in rows_i), default=0)
     out_s = np.full((len(rows_i), width), -np.inf, np.float32)
@@ -182,5 +199,6 @@ class EmbeddingIndex:
 
         faiss.omp_set_num_threads(self.num_threads)  # also after loading a saved index
         scores, ids = self.index_.search(q, k)
-        scores = np.where(ids < 0, -np.inf, scores).astype(np.float32)
-        return scores, ids.astype(np.int64)
+        scores = scores.astype(np.float32, copy=False)
+        scores[ids < 0] = -np.inf
+        return scores, ids.astype(np.int64, copy=False)

@@ -167,7 +167,8 @@ class ContentModel:
         """Unit-length viewer vectors: weighted mean of the content of *H*'s videos."""
         if not hasattr(self, "vectors_"):
             raise InputError("ContentModel is not fitted; call fit() first")
-        H = sp.csr_matrix(H, dtype=np.float32)
+        if not (isinstance(H, sp.csr_matrix) and H.dtype == np.float32):
+            H = sp.csr_matrix(H, dtype=np.float32)
         if H.shape[0] <= 8:  # a few requests: gather rows, no sparse product
             out = np.zeros((H.shape[0], self.vectors_.shape[1]), np.float32)
             for r in range(H.shape[0]):

@@ -56,13 +56,14 @@ class Explainer(Stage):
             first = np.asarray(ex_rows)[np.argmax(E, axis=0)]
             chosen = np.where(np.asarray(explore_flags, bool) & E.any(axis=0), first, chosen)
         items = np.asarray(items)
-        got, first_at = np.unique(chosen, return_index=True)
-        for c in got[np.argsort(first_at)]:
-            if c < 0:
-                continue
-            label = labels[int(c)]
-            at = np.flatnonzero(chosen == c)
-            reasons = sources[label].explain_many(viewer, items[at])
-            for p, reason in zip(at.tolist(), reasons, strict=True):
+        # the served positions of each explaining source, sources in order of first use
+        groups: dict[int, list[int]] = {}
+        for p, c in enumerate(chosen.tolist()):
+            if c >= 0:
+                groups.setdefault(c, []).append(p)
+        for c, at in groups.items():
+            label = labels[c]
+            reasons = sources[label].explain_many(viewer, items[np.asarray(at, np.int64)])
+            for p, reason in zip(at, reasons, strict=True):
                 out[p] = (label, reason)
         return out

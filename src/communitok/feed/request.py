@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .session import SessionState
-from .stages import CandidateSource, FitContext, RequestBatch
+from .stages import CandidateSource, FitContext, RequestBatch, csr_from_arrays
 
 
 def _row_parts(
@@ -45,9 +45,19 @@ def merged_rows(
 ) -> sp.csr_matrix:
     """One CSR matrix (float32, canonical: sorted, duplicates summed) from per-row
     (indices, values) plus optional extra entries per row; built directly, without a
-    selector product or a COO round trip (the per-request cost stays proportional to
-    the rows' entries)."""
-    idx_parts, val_parts, lens = [], [], []
+    selector product, a COO round trip or the constructor's validation pass (the rows
+    are canonical by construction; see :func:`.stages.csr_from_arrays`), so the
+    per-request cost stays proportional to the rows' entries."""
+    if len(parts) == 1 and (extra is None or not len(extra[0][0])):  # one plain row
+        idx, val = parts[0]
+        return csr_from_arrays(
+            val.astype(np.float32),  # copies: the request never shares the fitted arrays
+            idx.astype(np.int32),
+            np.array([0, len(idx)], np.int32),
+            (1, n_cols),
+        )
+    idx_parts, val_parts = [], []
+    indptr = [0]
     for r, (idx, val) in enumerate(parts):
         if extra is not None and len(extra[r][0]):
             idx = np.concatenate([idx, np.asarray(extra[r][0], dtype=np.int64)])
@@ -56,17 +66,16 @@ def merged_rows(
             val = np.bincount(inv, weights=val, minlength=len(idx))
         idx_parts.append(idx)
         val_parts.append(val)
-        lens.append(len(idx))
-    indptr = np.zeros(len(parts) + 1, np.int64)
-    np.cumsum(lens, out=indptr[1:])
+        indptr.append(indptr[-1] + len(idx))
+    # concatenate copies even a single part: the request never shares the fitted arrays
     indices = np.concatenate(idx_parts) if idx_parts else np.zeros(0, np.int64)
     data = np.concatenate(val_parts) if val_parts else np.zeros(0, np.float32)
-    m = sp.csr_matrix(
-        (data.astype(np.float32, copy=False), indices.astype(np.int32, copy=False), indptr),
-        shape=(len(parts), n_cols),
+    return csr_from_arrays(
+        data.astype(np.float32, copy=False),
+        indices.astype(np.int32, copy=False),
+        np.asarray(indptr, dtype=np.int64),
+        (len(parts), n_cols),
     )
-    m.has_canonical_format = True  # sorted and unique by construction
-    return m
 
 
 def take_rows(M: sp.csr_matrix | None, rows: np.ndarray, n_cols: int) -> sp.csr_matrix:
@@ -171,42 +180,70 @@ def union(lists: list[np.ndarray]) -> np.ndarray:
     return union_ranks(lists)[0]
 
 
+#: (list of each column, rank of each column within its list) by list widths
+_COLUMNS: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _columns(widths: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    got = _COLUMNS.get(widths)
+    if got is None:
+        if len(_COLUMNS) >= 64:
+            _COLUMNS.clear()
+        w = np.asarray(widths, dtype=np.int64)
+        col_list = np.repeat(np.arange(len(w)), w)
+        col_rank = np.arange(int(w.sum())) - np.repeat(np.cumsum(w) - w, w)
+        got = _COLUMNS[widths] = (col_list, col_rank.astype(np.float64))
+    return got
+
+
 def union_ranks(lists: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
-    """:func:`union` of the lists and, for each list, :func:`rank_in` of the union's
-    items in it, from one ``np.unique`` per row (the inverse says where each listed item
-    went, so no list is searched again)."""
+    """:func:`union` of the lists and, for each list, the rank of the union's items in
+    it (inf when absent; a list naming an item twice keeps its best, first, rank).
+
+    One sort of every listed entry of all rows at once, keyed by (row, item, column):
+    an item's entries come out in column order, list by list, so the first entry of
+    each (row, item, list) run holds the rank, and no list is searched again."""
     n = lists[0].shape[0] if lists else 0
-    widths = [x.shape[1] for x in lists]
+    widths = tuple(int(x.shape[1]) for x in lists)
+    col_list, col_rank = _columns(widths)
+    n_cols = len(col_list)
     allc = np.concatenate(lists, axis=1) if lists else np.zeros((0, 0), np.int64)
-    # each column's rank within its own list
-    col_rank = np.concatenate([np.arange(w, dtype=np.float64) for w in widths] or [np.zeros(0)])
-    col_list = np.repeat(np.arange(len(lists)), widths) if lists else np.zeros(0, np.int64)
-    rows, invs, valid = [], [], []
-    for r in range(n):
-        row = allc[r]
-        ok = np.flatnonzero(row >= 0)
-        u, inv = np.unique(row[ok], return_inverse=True)
-        rows.append(u)
-        invs.append(inv)
-        valid.append(ok)
-    m = max((len(u) for u in rows), default=0)
+    if n == 1:  # padding (-1) gets negative keys
+        stride = 0
+        key = allc[0].astype(np.int64) * n_cols + np.arange(n_cols)
+    else:
+        stride = int(allc.max()) + 1 if allc.size else 0
+        code = np.arange(n, dtype=np.int64)[:, None] * stride + allc
+        key = np.where(allc >= 0, code * n_cols + np.arange(n_cols), -1).ravel()
+    key.sort()
+    key = key[np.searchsorted(key, 0) :]
+    if not len(key):  # nothing listed
+        return np.full((n, 0), -1, np.int64), [np.full((n, 0), np.inf) for _ in lists]
+    code, col = np.divmod(key, n_cols)  # code: row · stride + item
+    first = np.empty(len(key), bool)  # the first entry of each (row, item)
+    first[0] = True
+    np.not_equal(code[1:], code[:-1], out=first[1:])
+    u_code = code[first]
+    lst = col_list[col]
+    keep = first.copy()  # the first entry of each (row, item, list)
+    np.not_equal(lst[1:], lst[:-1], out=keep[1:])
+    keep |= first
+    uid = np.searchsorted(u_code, code[keep])  # each kept entry's distinct (row, item)
+    if n == 1:
+        m = len(u_code)
+        R = np.full((len(lists), m), np.inf)
+        R[lst[keep], uid] = col_rank[col[keep]]
+        return u_code[None, :], [r[None, :] for r in R]
+    u_row = u_code // stride
+    counts = np.bincount(u_row, minlength=n)
+    m = int(counts.max())
+    # position of each distinct item in its row (rows ascending, items ascending)
+    u_pos = np.arange(len(u_code)) - np.repeat(np.cumsum(counts) - counts, counts)
     out = np.full((n, m), -1, np.int64)
-    ranks = [np.full((n, m), np.inf) for _ in lists]
-    flat = np.full((len(lists), m), np.inf)
-    for r, (u, inv, ok) in enumerate(zip(rows, invs, valid, strict=True)):
-        out[r, : len(u)] = u
-        if not len(ok):
-            continue
-        flat.fill(np.inf)
-        # a list names an item once; if it did twice, its best (first) rank wins: the
-        # columns run list by list in rank order, so the first occurrence of each
-        # (list, item) key is the one to keep
-        key = col_list[ok] * m + inv
-        key, first = np.unique(key, return_index=True)
-        flat.flat[key] = col_rank[ok][first]
-        for i in range(len(lists)):
-            ranks[i][r] = flat[i]
-    return out, ranks
+    out[u_row, u_pos] = u_code - u_row * stride
+    R3 = np.full((len(lists), n, m), np.inf)
+    R3[lst[keep], u_row[uid], u_pos[uid]] = col_rank[col[keep]]
+    return out, list(R3)
 
 
 def _row_keys(items: np.ndarray, n_cols: int) -> np.ndarray:

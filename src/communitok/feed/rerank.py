@@ -285,26 +285,34 @@ class ReRanker(Stage):
         chosen: list[int] = []
         flags: list[bool] = []
         strict = True
-        base = (1 - self.diversity) * rel
+        base = (1 - self.diversity) * rel  # finite: so is the objective of every candidate
         any_explore = bool(explore.any())
+        penalty = np.empty(m)
         for relax in (0, 1):
-            # what may still be picked: kept up to date as slots fill and caps block
-            ok = ~taken if relax else ~taken & ~blocked
-            while len(chosen) < k:
-                obj = base - self.diversity * max_sim if V is not None else base
+            # base where the candidate may still be picked, -inf where not (kept up to date
+            # as slots fill and caps block): the objective of the candidates that may be
+            # picked is then avail - λ·max_sim, the others stay at -inf
+            avail = np.where(~taken if relax else ~taken & ~blocked, base, -np.inf)
+            while m and len(chosen) < k:
                 want_explore = len(chosen) in explore_slots
-                pool = ok
+                pool = avail
                 if want_explore and any_explore:
-                    both = ok & explore
-                    if both.any():
+                    both = np.where(explore, avail, -np.inf)
+                    if np.max(both) > -np.inf:
                         pool = both
-                if not pool.any():
+                if V is not None:
+                    obj = np.subtract(
+                        pool, np.multiply(max_sim, self.diversity, out=penalty), out=penalty
+                    )
+                else:
+                    obj = pool
+                j = int(np.argmax(obj))
+                if obj[j] == -np.inf:  # nothing left to pick
                     break
-                j = int(np.argmax(np.where(pool, obj, -np.inf)))
                 if bound is not None and not (want_explore and explore[j]) and obj[j] <= bound:
                     return np.zeros(0, np.int64), np.zeros(0, bool), False
                 taken[j] = True
-                ok[j] = False
+                avail[j] = -np.inf
                 chosen.append(j)
                 flags.append(bool(want_explore and explore[j]))
                 strict = strict and not relax
@@ -317,8 +325,8 @@ class ReRanker(Stage):
                         hit = keys == key
                         blocked |= hit
                         if not relax:
-                            ok &= ~hit
-                if V is not None:
+                            avail[hit] = -np.inf
+                if V is not None and len(chosen) < k:  # (the last pick needs no update)
                     np.maximum(max_sim, V @ V[j], out=max_sim)
         strict = strict and len(chosen) == min(k, m)
         return np.asarray(chosen, np.int64), np.asarray(flags, bool), strict

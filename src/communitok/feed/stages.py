@@ -14,6 +14,7 @@ evaluation and online serving run the same code.
 
 from __future__ import annotations
 
+import copy
 import inspect
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -22,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..core.errors import InputError
+from .ann import isin_sorted as isin_sorted  # re-exported for the sources
 from .content import ContentModel
 from .data import Catalogue, Interactions
 
@@ -35,6 +37,31 @@ class Reason:
     video_id: str | None = None
     community_id: str | None = None
     creator_id: str | None = None
+
+
+#: reasons built so far, by their fields (see :func:`shared_reason`)
+_REASONS: dict[tuple[str, str, str | None, str | None, str | None], Reason] = {}
+#: most reasons :func:`shared_reason` remembers before it starts over
+MAX_SHARED_REASONS = 65_536
+
+
+def shared_reason(
+    kind: str,
+    text: str,
+    video_id: str | None = None,
+    community_id: str | None = None,
+    creator_id: str | None = None,
+) -> Reason:
+    """``Reason(kind, text, ...)``, built once and shared: reasons are immutable values
+    and the same few recur across feeds ("popular in c7", "because you watched v12"),
+    so a request looks them up instead of constructing a frozen dataclass per item."""
+    key = (kind, text, video_id, community_id, creator_id)
+    got = _REASONS.get(key)
+    if got is None:
+        if len(_REASONS) >= MAX_SHARED_REASONS:
+            _REASONS.clear()
+        got = _REASONS[key] = Reason(kind, text, video_id, community_id, creator_id)
+    return got
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,6 +160,47 @@ class ViewerRow:
         return cls(h.indices[lo:hi], h.data[lo:hi], comm, catalogue)
 
 
+#: empty float32 CSR matrices by shape: what :func:`csr_from_arrays` copies
+_CSR_TEMPLATES: dict[tuple[int, int], sp.csr_matrix] = {}
+_INT32_MAX = np.iinfo(np.int32).max
+
+
+def csr_from_arrays(
+    data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, shape: tuple[int, int]
+) -> sp.csr_matrix:
+    """A canonical float32 CSR matrix (int32 indices) holding the given arrays, which
+    the caller guarantees to be canonical already: ``indptr`` of length rows + 1 from 0
+    to ``len(indices)``, and each row's column indices sorted, unique and < columns.
+
+    What ``sp.csr_matrix((data, indices, indptr), shape=shape)`` returns, without its
+    validation pass (about 20 µs, the dominant cost of the small per-request matrices):
+    the matrix is a shallow copy of an empty one of the same shape with the arrays
+    swapped in. The arrays are converted to float32 / int32 (not copied when they
+    already are: callers pass arrays they own). Falls back to the constructor when the
+    indices do not fit in int32."""
+    n_rows, n_cols = int(shape[0]), int(shape[1])
+    if len(indptr) != n_rows + 1:
+        raise InputError(f"has length {len(indptr)}, expected {n_rows + 1}", field="indptr")
+    if len(indices) != len(data):
+        raise InputError("indices and data differ in length", field="indices")
+    if max(n_rows, n_cols, len(indices)) >= _INT32_MAX:
+        m = sp.csr_matrix((np.asarray(data, np.float32), indices, indptr), shape=(n_rows, n_cols))
+        m.has_canonical_format = True
+        return m
+    key = (n_rows, n_cols)
+    template = _CSR_TEMPLATES.get(key)
+    if template is None:
+        if len(_CSR_TEMPLATES) >= 256:  # many batch shapes (offline evaluation): start over
+            _CSR_TEMPLATES.clear()
+        template = _CSR_TEMPLATES[key] = sp.csr_matrix(key, dtype=np.float32)
+    m = copy.copy(template)
+    m.data = np.asarray(data, dtype=np.float32)
+    m.indices = np.asarray(indices, dtype=np.int32)
+    m.indptr = np.asarray(indptr, dtype=np.int32)
+    m.has_canonical_format = True  # and sorted indices
+    return m
+
+
 def sparse_row(m: sp.csr_matrix, i: int) -> tuple[np.ndarray, np.ndarray]:
     """(column indices, values) of row *i* of a CSR matrix, without building a matrix."""
     lo, hi = m.indptr[i], m.indptr[i + 1]
@@ -198,6 +266,13 @@ def top_n(scores: np.ndarray, n: int) -> Candidates:
 def top_from_pairs(items: np.ndarray, scores: np.ndarray, n: int) -> Candidates:
     """Best *n* of given (item, score) pairs per row (-inf scores dropped), best first."""
     n_rows = items.shape[0]
+    if n_rows == 1:  # one request: 1-d operations
+        o = np.lexsort((items[0], -scores[0]))[:n]
+        it = items[0][o].astype(np.int64)[None, :]
+        sc = scores[0][o].astype(np.float32)[None, :]
+        bad = ~np.isfinite(sc)
+        it[bad], sc[bad] = -1, -np.inf
+        return Candidates(it, sc)
     order = (
         np.lexsort((items, -scores), axis=1)[:, :n]
         if items.shape[1]
@@ -210,6 +285,10 @@ def top_from_pairs(items: np.ndarray, scores: np.ndarray, n: int) -> Candidates:
     return Candidates(it, sc)
 
 
+#: pools longer than this are cut to their best n before the sort in :func:`pools_top`
+PARTITION_MIN = 1024
+
+
 def pools_top(pools: list[tuple[np.ndarray, np.ndarray]], n: int) -> Candidates:
     """Best *n* (item, score) pairs of each row's pool, best first (ties by index;
     -inf scores dropped); one pool per request row, items unique within a pool."""
@@ -218,8 +297,9 @@ def pools_top(pools: list[tuple[np.ndarray, np.ndarray]], n: int) -> Candidates:
     scores = np.full((len(pools), m), -np.inf, np.float32)
     for r, (it, sc) in enumerate(pools):
         ok = np.isfinite(sc)
-        it, sc = it[ok], sc[ok]
-        if len(it) > m:
+        if not ok.all():
+            it, sc = it[ok], sc[ok]
+        if len(it) > max(m, PARTITION_MIN):  # else one sort of the pool is cheaper
             part = np.argpartition(-sc, m - 1)[:m]
             # keep every item tied with the m-th best so ties resolve by index
             cut = sc[part].min()
@@ -231,11 +311,24 @@ def pools_top(pools: list[tuple[np.ndarray, np.ndarray]], n: int) -> Candidates:
     return Candidates(items, scores)
 
 
+def unique_ints(items: np.ndarray) -> np.ndarray:
+    """``np.unique`` of a 1-d integer array (sorted distinct values), at a fraction of
+    its fixed cost on request-sized arrays."""
+    a = np.sort(np.asarray(items).ravel())
+    if len(a) < 2:
+        return a
+    keep = np.empty(len(a), bool)
+    keep[0] = True
+    np.not_equal(a[1:], a[:-1], out=keep[1:])
+    return a[keep]
+
+
 def drop_excluded(items: np.ndarray, excluded: np.ndarray) -> np.ndarray:
     """*items* without those in the sorted array *excluded*."""
     if not len(excluded) or not len(items):
         return items
-    pos = np.minimum(np.searchsorted(excluded, items), len(excluded) - 1)
+    pos = np.searchsorted(excluded, items)
+    np.minimum(pos, len(excluded) - 1, out=pos)
     return items[excluded[pos] != items]
 
 

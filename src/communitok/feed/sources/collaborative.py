@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import ClassVar
 
 import numpy as np
@@ -18,6 +19,8 @@ from ..stages import (
     RequestBatch,
     ViewerRow,
     check_n,
+    csr_from_arrays,
+    shared_reason,
     top_from_pairs,
     top_n,
 )
@@ -33,14 +36,14 @@ def watched_reason(
     """ "Because you watched X": X = the history video that contributes most to *item*."""
     hist, w = viewer.history_items, viewer.history_weights
     if len(hist) == 0:
-        return Reason(kind, "recommended for viewers like you")
+        return shared_reason(kind, "recommended for viewers like you")
     if contrib is None and vectors is not None:
         contrib = w * (vectors[hist] @ vectors[item])
     if contrib is None or not np.any(contrib > 0):
-        return Reason(kind, "similar to videos you watched")
+        return shared_reason(kind, "similar to videos you watched")
     x = int(hist[int(np.argmax(contrib))])
     vid = str(viewer.catalogue.video_ids[x])
-    return Reason(kind, f"because you watched {vid}", video_id=vid)
+    return shared_reason(kind, f"because you watched {vid}", video_id=vid)
 
 
 def watched_reasons(
@@ -49,19 +52,19 @@ def watched_reasons(
     """:func:`watched_reason` for many items at once: *contrib* is history × items."""
     hist = viewer.history_items
     if len(hist) == 0:
-        return [Reason(kind, "recommended for viewers like you")] * len(items)
+        return [shared_reason(kind, "recommended for viewers like you")] * len(items)
     if contrib is None or not contrib.size:
-        return [Reason(kind, "similar to videos you watched")] * len(items)
+        return [shared_reason(kind, "similar to videos you watched")] * len(items)
     best = np.argmax(contrib, axis=0)
     has = np.any(contrib > 0, axis=0)
     ids = viewer.catalogue.video_ids
     out = []
-    for j in range(len(items)):
-        if has[j]:
-            vid = str(ids[int(hist[best[j]])])
-            out.append(Reason(kind, f"because you watched {vid}", video_id=vid))
+    for h, x in zip(has.tolist(), hist[best].tolist(), strict=True):
+        if h:
+            vid = str(ids[x])
+            out.append(shared_reason(kind, f"because you watched {vid}", video_id=vid))
         else:
-            out.append(Reason(kind, "similar to videos you watched"))
+            out.append(shared_reason(kind, "similar to videos you watched"))
     return out
 
 
@@ -112,11 +115,16 @@ class EASESource(CandidateSource):
             pos = self.position_[H.indices]
             keep = pos >= 0
             # positions keep the order of the (sorted) item indices: still a valid CSR
-            kept = np.concatenate([[0], np.cumsum(keep)])
-            indptr = kept[H.indptr] - kept[H.indptr[0]]
-            Hm = sp.csr_matrix(
-                (H.data[keep].astype(np.float32), pos[keep].astype(np.int32), indptr),
-                shape=(H.shape[0], len(self.model_.items_)),
+            if H.shape[0] == 1:
+                indptr = np.array([0, np.count_nonzero(keep)])
+            else:
+                kept = np.concatenate([[0], np.cumsum(keep)])
+                indptr = kept[H.indptr] - kept[H.indptr[0]]
+            Hm = csr_from_arrays(
+                H.data[keep].astype(np.float32),
+                pos[keep].astype(np.int32),
+                indptr,
+                (H.shape[0], len(self.model_.items_)),
             )
             S = np.asarray(Hm @ self.model_.B_, dtype=np.float32)
             S[np.diff(H.indptr) == 0] = -np.inf
@@ -151,7 +159,9 @@ class EASESource(CandidateSource):
         ip = self.position_[np.asarray(items, dtype=np.int64)]
         C = np.zeros((len(hist), len(ip)), np.float32)
         ok_h, ok_i = hp >= 0, ip >= 0
-        if ok_h.any() and ok_i.any():
+        if ok_h.all() and ok_i.all():  # (plain gathers: the same entries as np.ix_)
+            C[:] = viewer.history_weights[:, None] * self.model_.B_[hp][:, ip]
+        elif ok_h.any() and ok_i.any():
             sub = self.model_.B_[np.ix_(hp[ok_h], ip[ok_i])]
             C[np.ix_(ok_h, ok_i)] = viewer.history_weights[ok_h, None] * sub
         return watched_reasons(viewer, items, C)
@@ -289,6 +299,20 @@ class MFSource(CandidateSource):
         scores[no_vec] = -np.inf
         return top_from_pairs(ids, scores, n)
 
+    @cached_property
+    def _norms(self) -> list[np.ndarray]:
+        """[item vectors, their norms] once computed (a cache: never stored)."""
+        return []
+
+    def item_norms(self) -> np.ndarray:
+        """Euclidean norm of every item vector, computed once per set of vectors: the
+        same values, row by row, as ``np.linalg.norm`` of any subset of the rows."""
+        self._check_fitted("model_")
+        V, got = self.model_.item_factors_, self._norms
+        if not got or got[0] is not V:
+            got[:] = [V, np.linalg.norm(V, axis=1)]
+        return got[1]
+
     def explain(self, viewer: ViewerRow, item: int) -> Reason:
         if len(viewer.history_items) == 0:
             return watched_reason(viewer, item, None, None)
@@ -300,8 +324,10 @@ class MFSource(CandidateSource):
     def explain_many(self, viewer: ViewerRow, items: np.ndarray) -> list[Reason]:
         if len(viewer.history_items) == 0:
             return watched_reasons(viewer, items, None)
-        V = self.model_.item_factors_
-        Vh, Vi = V[viewer.history_items], V[np.asarray(items, dtype=np.int64)]
-        norms = np.linalg.norm(Vh, axis=1)[:, None] * np.linalg.norm(Vi, axis=1)[None, :]
+        V, hist = self.model_.item_factors_, viewer.history_items
+        it = np.asarray(items, dtype=np.int64)
+        Vh, Vi = V[hist], V[it]
+        n = self.item_norms()
+        norms = n[hist][:, None] * n[it][None, :]
         cos = (Vh @ Vi.T) / (norms + 1e-9)
         return watched_reasons(viewer, items, viewer.history_weights[:, None] * cos)

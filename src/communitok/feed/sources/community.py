@@ -24,11 +24,16 @@ from ..stages import (
     RequestBatch,
     ViewerRow,
     check_n,
+    isin_sorted,
     pools_top,
+    shared_reason,
     sparse_row,
+    unique_ints,
 )
-from .lists import MAX_KEYS, KeyedLists, Memberships, top_keys
+from .lists import MAX_KEYS, KeyedLists, Memberships, best_keys, top_keys, union_heads
 from .popular import _row_normalise, viewer_community_weights
+
+_KEY0 = np.zeros(1, np.int64)  # the one key of a single list
 
 
 def _check_nonneg(name: str, v: object) -> None:
@@ -51,17 +56,6 @@ def _positive_or_ninf(s: np.ndarray, items: np.ndarray) -> np.ndarray:
     out = np.where(s > 0, s, -np.inf).astype(np.float32)
     out[items < 0] = -np.inf
     return out
-
-
-def _top_community(viewer: ViewerRow, members: sp.csr_matrix, item: int) -> str | None:
-    cols, vals = sparse_row(members, item)
-    w = viewer.communities
-    if len(w) != members.shape[1] or not len(cols):
-        return None
-    score = w[cols] * vals
-    if not np.any(score > 0):
-        return None
-    return str(viewer.catalogue.community_ids[int(cols[int(np.argmax(score))])])
 
 
 class CommunitySource(CandidateSource):
@@ -110,10 +104,19 @@ class CommunitySource(CandidateSource):
         return pools_top(pools, n)
 
     def explain(self, viewer: ViewerRow, item: int) -> Reason:
-        c = _top_community(viewer, self.members_, item)
-        if c is None:
-            return Reason("community", "popular in your communities")
-        return Reason("community", f"popular in {c}", community_id=c)
+        return self.explain_many(viewer, np.array([item]))[0]
+
+    def explain_many(self, viewer: ViewerRow, items: np.ndarray) -> list[Reason]:
+        best = best_keys(viewer.communities, self.members_, self.memberships_, items)
+        ids = viewer.catalogue.community_ids
+        out = []
+        for c in best.tolist():
+            if c < 0:
+                out.append(shared_reason("community", "popular in your communities"))
+            else:
+                cid = str(ids[c])
+                out.append(shared_reason("community", f"popular in {cid}", community_id=cid))
+        return out
 
 
 class FollowingSource(CandidateSource):
@@ -145,16 +148,18 @@ class FollowingSource(CandidateSource):
         if req.following.shape[1] != self.by_creator_.shape[1]:
             return np.zeros(0, np.int64)
         cols, vals = sparse_row(req.following, r)
-        return np.unique(cols[vals > 0])
+        return unique_ints(cols[vals > 0])
 
     def score(self, req: RequestBatch, items: np.ndarray) -> np.ndarray:
         self._check_fitted("by_creator_")
         out = np.full(items.shape, -np.inf, np.float32)
         for r in range(req.n):
             followed = self._followed(req, r)
+            if not len(followed):
+                continue
             it = items[r]
             c = self.creator_[np.maximum(it, 0)]
-            hit = (it >= 0) & (c >= 0) & np.isin(c, followed)
+            hit = (it >= 0) & (c >= 0) & isin_sorted(c, followed)
             out[r, hit] = self.quality_[it[hit]]
         return out
 
@@ -179,9 +184,9 @@ class FollowingSource(CandidateSource):
         cat = viewer.catalogue
         c = int(cat.creator[item])
         if c < 0:
-            return Reason("following", "from a creator you follow")
+            return shared_reason("following", "from a creator you follow")
         cid = str(cat.creator_ids[c])
-        return Reason("following", f"from {cid}, whom you follow", creator_id=cid)
+        return shared_reason("following", f"from {cid}, whom you follow", creator_id=cid)
 
 
 class ExplorationSource(CandidateSource):
@@ -296,8 +301,9 @@ class ExplorationSource(CandidateSource):
         pools = []
         for r in range(req.n):
             ex = req.excluded(r)
-            pool = self.lists_.head(top_keys(adj[r], MAX_KEYS), n, ex)
-            pool = np.union1d(pool, self.new_list_.head(np.zeros(1, np.int64), n, ex))
+            pool = union_heads(
+                [(self.lists_, top_keys(adj[r], MAX_KEYS)), (self.new_list_, _KEY0)], n, ex
+            )
             pools.append((pool, self._score(adj[r : r + 1], pool[None, :])[0]))
         return pools_top(pools, n)
 
@@ -344,11 +350,11 @@ class ExplorationSource(CandidateSource):
         c = int(cat.creator[item])
         cid = str(cat.creator_ids[c]) if c >= 0 else None
         if self.new_creator_video_[item]:
-            return Reason("new_creator", "new creator you may like", creator_id=cid)
+            return shared_reason("new_creator", "new creator you may like", creator_id=cid)
         cols, vals = sparse_row(self.members_, item)
         if len(cols) and vals.max() > 0:
             comm = str(cat.community_ids[int(cols[int(np.argmax(vals))])])
-            return Reason(
+            return shared_reason(
                 "explore", f"explore {comm}, close to your communities", community_id=comm
             )
-        return Reason("explore", "something new to explore")
+        return shared_reason("explore", "something new to explore")

@@ -29,6 +29,7 @@ from ..stages import (
     check_n,
     drop_excluded,
     pools_top,
+    shared_reason,
     top_n,
 )
 from .collaborative import watched_reason, watched_reasons
@@ -152,7 +153,14 @@ class ContentSource(CandidateSource):
         self._check_fitted("content_")
         Q, has = self._queries(req)
         it = np.maximum(items, 0)
-        V = self.content_.vectors_[it]
+        # the content sources of a pipeline share the vectors: gathered once per items
+        key = ("content_rows", id(self.content_))
+        got = req.cache.get(key)
+        if got is not None and got[0] is items:
+            V = got[1]
+        else:
+            V = self.content_.vectors_[it]
+            req.cache[key] = (items, V)
         s = np.einsum("nd,nmd->nm", Q[:, : V.shape[2]], V)
         if self.prior_weight:
             s = s + self.prior_weight * self.prior_[it]
@@ -181,8 +189,7 @@ class ContentSource(CandidateSource):
             items = np.where(c.items >= 0, self.items_[np.maximum(c.items, 0)], -1)
             return Candidates(items, c.scores)
         # excluded videos as positions in the retrieval space
-        excluded = [self._positions(req.excluded(r)) for r in range(req.n)]
-        excluded = [np.sort(e) for e in excluded]
+        excluded = [self._positions(req.excluded(r)) for r in range(req.n)]  # sorted
         scores, pos = search_excluding(self.index_, Q, n, excluded)
         ids = np.where(pos >= 0, self.items_[np.maximum(pos, 0)], -1)
         pools = []
@@ -197,7 +204,8 @@ class ContentSource(CandidateSource):
         return pools_top(pools, n)
 
     def _positions(self, items: np.ndarray) -> np.ndarray:
-        """Positions in the retrieval space of the eligible ones among *items*."""
+        """Positions in the retrieval space of the eligible ones among *items* (sorted
+        when *items* is: the retrieval space is in catalogue order)."""
         pos = np.searchsorted(self.items_, items)
         ok = pos < len(self.items_)
         pos, items = pos[ok], items[ok]
@@ -219,7 +227,7 @@ class ContentSource(CandidateSource):
             prefix = (
                 "new video similar to" if self.eligible_[item] and self.new_only else "similar to"
             )
-            return Reason(
+            return shared_reason(
                 "similar", f"{prefix} {r.video_id}, which you watched", video_id=r.video_id
             )
-        return Reason("similar", "new video you may like" if self.new_only else r.text)
+        return shared_reason("similar", "new video you may like" if self.new_only else r.text)

@@ -22,10 +22,13 @@ from ..stages import (
     RequestBatch,
     ViewerRow,
     check_n,
+    drop_excluded,
     pools_top,
-    sparse_row,
+    shared_reason,
 )
-from .lists import MAX_KEYS, KeyedLists, Memberships, top_keys
+from .lists import MAX_KEYS, KeyedLists, Memberships, best_keys, top_keys, union_heads
+
+_KEY0 = np.zeros(1, np.int64)  # the one key of a single list
 
 
 def _check_pos(name: str, v: object, allow_none: bool = False) -> None:
@@ -46,10 +49,15 @@ def viewer_community_weights(req: RequestBatch, n_communities: int) -> np.ndarra
     key = ("community_weights", n_communities)
     W = req.cache.get(key)
     if W is None:
-        if req.communities.shape[1] != n_communities or not n_communities:
+        C = req.communities
+        if C.shape[1] != n_communities or not n_communities:
             W = np.zeros((req.n, n_communities), np.float32)
         else:
-            W = np.asarray(req.communities.todense(), dtype=np.float32)
+            if req.n == 1 and C.has_canonical_format:  # todense() of one row, without scipy
+                W = np.zeros((1, n_communities), np.float32)
+                W[0, C.indices[C.indptr[0] : C.indptr[1]]] = C.data[C.indptr[0] : C.indptr[1]]
+            else:
+                W = np.asarray(C.todense(), dtype=np.float32)
             tot = W.sum(axis=1, keepdims=True)
             W = np.divide(W, tot, out=np.zeros_like(W), where=tot > 0)
         req.cache[key] = W
@@ -98,15 +106,18 @@ class PopularSource(CandidateSource):
         items = np.full((req.n, m), -1, np.int64)
         scores = np.full((req.n, m), -np.inf, np.float32)
         for r in range(req.n):
-            ex = req.exclude.indices[req.exclude.indptr[r] : req.exclude.indptr[r + 1]]
+            ex = req.excluded(r)  # sorted
             head = self.order_[: m + len(ex)]
-            head = head[~np.isin(head, ex)][:m]
+            head = drop_excluded(head, ex)[:m]
             items[r, : len(head)] = head
             scores[r, : len(head)] = self.popularity_[head]
         return Candidates(items, scores)
 
     def explain(self, viewer: ViewerRow, item: int) -> Reason:
-        return Reason("popular", "popular right now")
+        return shared_reason("popular", "popular right now")
+
+    def explain_many(self, viewer: ViewerRow, items: np.ndarray) -> list[Reason]:
+        return [shared_reason("popular", "popular right now")] * len(items)
 
 
 class TrendingSource(CandidateSource):
@@ -179,9 +190,8 @@ class TrendingSource(CandidateSource):
         pools = []
         for r in range(req.n):
             ex = req.excluded(r)
-            pool = np.union1d(
-                self.global_.head(np.zeros(1, np.int64), n, ex),
-                self.lists_.head(top_keys(W[r], MAX_KEYS), n, ex),
+            pool = union_heads(
+                [(self.global_, _KEY0), (self.lists_, top_keys(W[r], MAX_KEYS))], n, ex
             )
             pools.append((pool, self._score(W[r : r + 1], pool[None, :])[0]))
         return pools_top(pools, n)
@@ -198,10 +208,16 @@ class TrendingSource(CandidateSource):
         return s
 
     def explain(self, viewer: ViewerRow, item: int) -> Reason:
-        cols, vals = sparse_row(self.members_, item)
-        w = viewer.communities
-        score = w[cols] * vals if len(w) == self.members_.shape[1] else np.zeros(0)
-        if np.any(score > 0):
-            c = str(viewer.catalogue.community_ids[int(cols[int(np.argmax(score))])])
-            return Reason("trending", f"trending in {c}", community_id=c)
-        return Reason("trending", "trending now")
+        return self.explain_many(viewer, np.array([item]))[0]
+
+    def explain_many(self, viewer: ViewerRow, items: np.ndarray) -> list[Reason]:
+        best = best_keys(viewer.communities, self.members_, self.memberships_, items)
+        ids = viewer.catalogue.community_ids
+        out = []
+        for c in best.tolist():
+            if c < 0:
+                out.append(shared_reason("trending", "trending now"))
+            else:
+                cid = str(ids[c])
+                out.append(shared_reason("trending", f"trending in {cid}", community_id=cid))
+        return out
