@@ -17,7 +17,9 @@ One run, one process:
   "not interested" (the video's creator gone) and a like (the liked video now explains
   an item, or the feed changed);
 - memory per viewer (embedding, history, seen, follows, memberships, id index, session).
-Single-threaded BLAS / faiss while timing requests (one request per core). With
+Single-threaded BLAS / faiss while timing requests (one request per core); the loaded
+pipeline is frozen out of the cyclic garbage collector first, as ``communitok serve``
+does. With
 ``--model-cache`` the fitted pipeline is saved there (:mod:`communitok.feed.persist`)
 and loaded by later runs instead of refitting. Writes
 ``benchmarks/results/feed_latency.json``.
@@ -26,6 +28,7 @@ and loaded by later runs instead of refitting. Writes
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -162,6 +165,8 @@ def main() -> int:
     t_all = time.time()
     log: dict[str, float] = {}
     p = fit(args, log)
+    gc.collect()
+    gc.freeze()  # as `communitok serve` does after loading: full GC passes skip the model
     print(f"pipeline ready: {log}", flush=True)
     cat, it = p.ctx_.catalogue, p.ctx_.interactions
     g = np.random.default_rng(args.seed)
