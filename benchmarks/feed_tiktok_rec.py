@@ -1,6 +1,7 @@
 """Offline benchmark of the For You feed on the TikTok multimodal split (DiffMM / MMSSL).
 
     .venv/bin/python benchmarks/feed_tiktok_rec.py [--no-test] [--skip-loo] [--quick]
+        [--only-train-only]
 
 Protocol (../shared/data/tiktok_rec/README.md): rank all 6,710 items for every user
 with a test interaction, mask the items the model was given for that user, Recall@20 and
@@ -13,14 +14,22 @@ NDCG@20, every model in the same run. Two tables:
   ``communitok.feed.twostage``), after which its sources are refitted on train + val.
   Reference: most-popular over the val period alone (val and test users are disjoint
   and share an item distribution that differs from train's).
-- **train only**: every model is fitted on train; the pipeline uses RRF fusion.
+- **train only**: every model is fitted on train; the pipeline uses RRF fusion, and a
+  train-only two-stage pipeline (same sources) a GBDT scorer whose labels are a seeded
+  random share of each train user's items, cross-fitted over 4 folds of train users
+  (sources fitted on the rest of train), after which the sources are refitted on all of
+  train (``communitok.engine.feed_eval.train_holdout``).
 
 Every choice is made without test: EASE λ, side-information weight and ALS size by
 their val score (fitted on train), the RRF weights of the train-only pipeline by their
-val score, the GBDT settings by 2-fold CV over the val users of the cross-fitted
-table. Test is evaluated once per model at the end. A second split (random leave-one-out
-per user over all interactions, val → test the same way) checks that the pipeline also
-holds up where popularity is strong. Writes ``benchmarks/results/feed_tiktok_rec.json``.
+val score, the holdout share and GBDT settings of the train-only two-stage pipeline by
+their val score (models fitted on train only), the headline GBDT settings by 2-fold CV
+over the val users of the cross-fitted table. Test is evaluated once per model at the
+end. A second split (random leave-one-out per user over all interactions, val → test
+the same way) checks that the pipeline also holds up where popularity is strong.
+Writes ``benchmarks/results/feed_tiktok_rec.json``; ``--only-train-only`` reruns the
+train-only part alone (the source and RRF settings from that file's ``chosen``; the
+two-stage headline and leave-one-out entries are kept as they are).
 """
 
 from __future__ import annotations
@@ -39,9 +48,11 @@ import scipy.sparse as sp
 
 from communitok.engine.feed_eval import (
     TIKTOK_SETTINGS,
+    TrainHoldout,
     evaluate_train_only,
     evaluate_two_stage,
     select_scorer,
+    select_train_only_two_stage,
     tiktok_catalogue,
     tiktok_config,
 )
@@ -157,6 +168,35 @@ def tune_rrf(split, cat, settings: dict, quick: bool) -> tuple[dict, dict]:
     return best[0], {"candidate_recall_val": round(table.recall, 4), "grid": res}
 
 
+def tune_train_only_two_stage(
+    split, cat, settings: dict, quick: bool
+) -> tuple[dict, dict, TrainHoldout]:
+    """Holdout share and scorer settings of the train-only two-stage pipeline by their val
+    score (sources and scorer fitted on train only)."""
+    base = {
+        "model": "gbdt",
+        "max_iter": 400,
+        "learning_rate": 0.03,
+        "max_leaf_nodes": 15,
+        "min_samples_leaf": 50,
+    }
+    shares = [0.2] if quick else [0.1, 0.2, 0.3]
+    grid = (
+        [{**base, "max_iter": 100}]
+        if quick
+        else [
+            base,
+            {**base, "max_iter": 200, "learning_rate": 0.05, "min_samples_leaf": 200},
+            {"model": "logistic", "l2": 1.0},
+        ]
+    )
+    chosen, record, holdout = select_train_only_two_stage(
+        cat, split.train, split.val, shares, grid, k=K, settings=settings, seed=SEED, log=log
+    )
+    log(f"  train-only two-stage chosen: {chosen}")
+    return chosen, {"shares": shares, "record": record}, holdout
+
+
 # --------------------------------------------------------------------------- 2. scorer on val
 def val_cv_references(split, settings: dict, folds: int) -> dict:
     """Baselines in the cross-fitting protocol of the scorer, on val: for each fold,
@@ -189,6 +229,11 @@ def main() -> int:
     ap.add_argument("--no-test", action="store_true", help="validation only (development)")
     ap.add_argument("--skip-loo", action="store_true")
     ap.add_argument("--quick", action="store_true", help="one setting per grid")
+    ap.add_argument(
+        "--only-train-only",
+        action="store_true",
+        help="rerun only the train-only part (settings from the existing JSON's 'chosen')",
+    )
     args = ap.parse_args()
     if not DATA.is_dir():
         log(f"data folder not found: {DATA}")
@@ -196,6 +241,8 @@ def main() -> int:
     split = load_tiktok_rec(DATA)
     train, val, test = split.train, split.val, split.test
     cat = tiktok_catalogue(split)
+    if args.only_train_only:
+        return only_train_only(split, cat, args)
     out: dict = {
         "dataset": "tiktok_rec (DiffMM split)",
         "k": K,
@@ -210,6 +257,12 @@ def main() -> int:
     log("== 1b. train-only pipeline: RRF weights on val")
     settings["rrf"], out["val"]["train_only_rrf"] = tune_rrf(split, cat, settings, args.quick)
     out["timing_s"]["settings_on_val"] = round(time.time() - T0, 1)
+    log("== 1c. train-only two-stage pipeline: holdout share and GBDT on val")
+    tf = time.time()
+    settings["train_only_two_stage"], out["val"]["train_only_two_stage"], holdout = (
+        tune_train_only_two_stage(split, cat, settings, args.quick)
+    )
+    out["timing_s"]["train_only_two_stage_on_val"] = round(time.time() - tf, 1)
 
     log(
         f"== 2. two-stage: cross-fit the scorer's candidates over val users ({settings['folds']} folds)"
@@ -246,7 +299,10 @@ def main() -> int:
     log(
         f"  references on val, same cross-fitting: {out['val']['two_stage']['references_same_cross_fitting']}"
     )
-    out["chosen"] = {k: settings[k] for k in ("ease_l2", "als", "side_weight", "rrf", "gbdt")}
+    out["chosen"] = {
+        k: settings[k]
+        for k in ("ease_l2", "als", "side_weight", "rrf", "gbdt", "train_only_two_stage")
+    }
     out["chosen"] |= {k: settings[k] for k in ("folds", "recent_half_life_days")}
     log(f"  chosen: {out['chosen']}")
     if args.no_test:
@@ -254,11 +310,7 @@ def main() -> int:
         return 0
 
     log("== 3. test (once per model)")
-    from sklearn.cluster import KMeans
-
-    vectors = ContentModel(blocks=(128, 128), block_weights=(1.0, 0.55)).fit(cat).vectors_
-    clusters = KMeans(20, random_state=SEED, n_init=3).fit_predict(vectors)
-    extra = {"vectors": vectors, "primary": clusters}
+    extra = diversity_extra(cat)
     tf = time.time()
     two, p, diag = evaluate_two_stage(
         cat, train, val, test, k=K, settings=settings, seed=SEED, table=table, extra=extra
@@ -272,22 +324,17 @@ def main() -> int:
     out["timing_s"]["test_two_stage"] = round(time.time() - tf, 1)
     for name, m in two.items():
         log(f"  two-stage {name}: {m}")
-    tf = time.time()
-    solo, _ = evaluate_train_only(cat, train, test, k=K, settings=settings, seed=SEED, extra=extra)
-    out["test_train_only"] = solo
-    out["timing_s"]["test_train_only"] = round(time.time() - tf, 1)
-    for name, m in solo.items():
-        log(f"  train-only {name}: {m}")
+    run_train_only_test(split, cat, settings, holdout, extra, out)
     nd = "ndcg@20"
     out["ratios"] = {
         "two_stage_pipeline_vs_ease": round(two["pipeline_gbdt"][nd] / two["ease"][nd], 3),
         "two_stage_pipeline_vs_most_popular_recent_period": round(
             two["pipeline_gbdt"][nd] / two["most_popular_recent_period"][nd], 3
         ),
-        "train_only_pipeline_vs_ease": round(solo["pipeline_rrf"][nd] / solo["ease"][nd], 3),
         "two_stage_pipeline_vs_DiffMM_published": round(
             two["pipeline_gbdt"][nd] / PUBLISHED["DiffMM"][1], 3
         ),
+        **train_only_ratios(out["test_train_only"]),
     }
     log(f"  ratios: {out['ratios']}")
     if not args.skip_loo:
@@ -298,6 +345,98 @@ def main() -> int:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(out, indent=2, default=float))
     log(f"wrote {OUT}")
+    return 0
+
+
+def diversity_extra(cat) -> dict:
+    """Content vectors and 20 k-means clusters of them, for diversity / spread metrics."""
+    from sklearn.cluster import KMeans
+
+    vectors = ContentModel(blocks=(128, 128), block_weights=(1.0, 0.55)).fit(cat).vectors_
+    clusters = KMeans(20, random_state=SEED, n_init=3).fit_predict(vectors)
+    return {"vectors": vectors, "primary": clusters}
+
+
+def run_train_only_test(split, cat, settings: dict, holdout: TrainHoldout, extra: dict, out: dict):
+    """The train-only table on test (once): baselines, RRF pipeline and the train-only
+    two-stage pipeline (scorer from the chosen holdout's cross-fitted table)."""
+    tf = time.time()
+    solo, _, diag = evaluate_train_only(
+        cat,
+        split.train,
+        split.test,
+        k=K,
+        settings=settings,
+        seed=SEED,
+        extra=extra,
+        two_stage=True,
+        holdout=holdout,
+    )
+    out["test_train_only"] = solo
+    out["test_train_only_two_stage"] = {
+        "model": "pipeline_gbdt_holdout",
+        "chosen_on_val": settings["train_only_two_stage"],
+        "test": solo["pipeline_gbdt_holdout"],
+        "diagnostics": diag,
+    }
+    out["timing_s"]["test_train_only"] = round(time.time() - tf, 1)
+    for name, m in solo.items():
+        log(f"  train-only {name}: {m}")
+    log(f"  train-only two-stage diagnostics: {diag}")
+
+
+def train_only_ratios(solo: dict) -> dict:
+    nd = "ndcg@20"
+    return {
+        "train_only_pipeline_vs_ease": round(solo["pipeline_rrf"][nd] / solo["ease"][nd], 3),
+        "train_only_two_stage_vs_ease": round(
+            solo["pipeline_gbdt_holdout"][nd] / solo["ease"][nd], 3
+        ),
+        "train_only_two_stage_vs_pipeline_rrf": round(
+            solo["pipeline_gbdt_holdout"][nd] / solo["pipeline_rrf"][nd], 3
+        ),
+        "train_only_two_stage_vs_DiffMM_published": round(
+            solo["pipeline_gbdt_holdout"][nd] / PUBLISHED["DiffMM"][1], 3
+        ),
+    }
+
+
+def only_train_only(split, cat, args) -> int:
+    """The train-only part alone: the train-only two-stage pipeline's settings on val,
+    then (unless --no-test) the train-only table on test, merged into the existing JSON
+    (the two-stage headline and leave-one-out entries unchanged)."""
+    if not OUT.is_file():
+        log(f"--only-train-only needs an earlier full run: {OUT} not found")
+        return 2
+    out = json.loads(OUT.read_text())
+    chosen = out["chosen"]
+    settings = {**TIKTOK_SETTINGS}
+    settings |= {k: chosen[k] for k in ("ease_l2", "side_weight", "rrf", "gbdt")}
+    settings["als"] = tuple(chosen["als"])
+    log(f"== 1c. train-only two-stage pipeline: holdout share and GBDT on val ({settings})")
+    tf = time.time()
+    settings["train_only_two_stage"], val_record, holdout = tune_train_only_two_stage(
+        split, cat, settings, args.quick
+    )
+    t_val = round(time.time() - tf, 1)
+    if args.no_test:
+        log("(--no-test: stopping before the test set; nothing written)")
+        return 0
+    log("== 3. train-only test (once per model)")
+    out["val"]["train_only_two_stage"] = val_record
+    out["chosen"]["train_only_two_stage"] = settings["train_only_two_stage"]
+    out["timing_s"]["train_only_two_stage_on_val"] = t_val
+    run_train_only_test(split, cat, settings, holdout, diversity_extra(cat), out)
+    out["ratios"] = {
+        k: v for k, v in out["ratios"].items() if not k.startswith("train_only")
+    } | train_only_ratios(out["test_train_only"])
+    log(f"  ratios: {out['ratios']}")
+    out["machine_train_only_rerun"] = {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+    }
+    OUT.write_text(json.dumps(out, indent=2, default=float))
+    log(f"wrote {OUT} (train-only entries only)")
     return 0
 
 

@@ -13,7 +13,9 @@
   with the settings ``benchmarks/feed_tiktok_rec.py`` chose on validation, under one of
   two protocols where every model sees the same data: two-stage (train + val; the
   pipeline's scorer cross-fitted on val, :func:`evaluate_two_stage`) or train only
-  (:func:`evaluate_train_only`).
+  (:func:`evaluate_train_only`; its two-stage pipeline takes its scorer's labels from a
+  held-out share of train, :func:`train_holdout`, chosen on val by
+  :func:`select_train_only_two_stage`).
 - :func:`benchmark_feed` — p50 / p99 of ``FeedService.recommend`` on the trained
   catalogue next to a brute-force top-K in the same run, the cost of one ``observe`` and
   the delay until the next feed reflects it, and memory per session.
@@ -35,11 +37,12 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from ..core.errors import InputError
-from ..core.seeds import rng
+from ..core.seeds import derive_seed, rng
 from ..evaluation import (
     InteractionSplit,
     community_spread,
     evaluate_recommender,
+    holdout_split,
     intra_list_diversity,
     load_tiktok_rec,
     novelty,
@@ -54,6 +57,7 @@ from ..feed import (
     ImplicitMF,
     Interactions,
     LearnedScorer,
+    RRFScorer,
     StageSpec,
     engagement_target,
 )
@@ -61,6 +65,7 @@ from ..feed.twostage import (
     CandidateTable,
     candidate_table,
     cross_fit,
+    cross_fit_periods,
     fit_scorer_on_table,
     fit_two_stage,
     period_interactions,
@@ -94,6 +99,18 @@ TIKTOK_SETTINGS: dict[str, Any] = {
     "rrf": {
         "k": 10.0,
         "weights": {"ease": 1.0, "mf": 0.5, "content": 0.2, "new_videos": 0.1, "popular": 0.1},
+    },
+    # the train-only two-stage pipeline: holdout share of each train user's items and
+    # the GBDT scorer, chosen together by their val score (models fitted on train only)
+    "train_only_two_stage": {
+        "holdout_share": 0.1,
+        "gbdt": {
+            "model": "gbdt",
+            "max_iter": 200,
+            "learning_rate": 0.05,
+            "max_leaf_nodes": 15,
+            "min_samples_leaf": 200,
+        },
     },
 }
 SCORERS = ("gbdt", "logistic", "rrf")
@@ -355,12 +372,22 @@ def _stored_two_stage(
 
 # --------------------------------------------------------------------------- TikTok split
 def tiktok_config(
-    scorer: str = "gbdt", seed: int = 0, settings: Mapping[str, Any] | None = None
+    scorer: str = "gbdt",
+    seed: int = 0,
+    settings: Mapping[str, Any] | None = None,
+    *,
+    recent_source: bool | None = None,
 ) -> FeedConfig:
     """The pipeline of the TikTok benchmark with the given scorer: "gbdt" / "logistic"
-    (two-stage, with a recent-window popularity source) or "rrf" (train only)."""
+    (two-stage, with a recent-window popularity source) or "rrf" (train only).
+    *recent_source* overrides whether the recent-window popularity source is added
+    (default: with a learned scorer only); the train-only two-stage pipeline leaves it
+    out, its "recent" period being a random holdout rather than a later one. The GBDT
+    settings are ``settings["gbdt"]``."""
     if scorer not in SCORERS:
         raise InputError(f"must be one of {SCORERS}, got {scorer!r}", field="scorer")
+    if recent_source is not None and not isinstance(recent_source, bool):
+        raise InputError(f"must be a bool or None, got {recent_source!r}", field="recent_source")
     s = {**TIKTOK_SETTINGS, **(settings or {})}
     sources = [
         StageSpec("ease", {"l2": s["ease_l2"], "side_weight": s["side_weight"]}, n=300),
@@ -369,14 +396,16 @@ def tiktok_config(
         StageSpec("content", {"new_only": True}, n=50, label="new_videos"),
         StageSpec("popular", {}, n=50),
     ]
-    if scorer == "rrf":
-        spec = StageSpec("rrf", dict(s["rrf"]))
-    else:
+    with_recent = scorer != "rrf" if recent_source is None else recent_source
+    if with_recent:
         sources.append(
             StageSpec(
                 "popular", {"half_life_days": s["recent_half_life_days"]}, n=300, label="recent"
             )
         )
+    if scorer == "rrf":
+        spec = StageSpec("rrf", dict(s["rrf"]))
+    else:
         spec = StageSpec("learned", dict(s["gbdt"]) if scorer == "gbdt" else {"model": "logistic"})
     return FeedConfig(
         sources=tuple(sources),
@@ -514,6 +543,124 @@ def evaluate_two_stage(
     return board.models, p, diag
 
 
+@dataclass(frozen=True, eq=False)
+class TrainHoldout:
+    """The labels of the train-only two-stage pipeline: *train* split into ``kept`` and
+    ``held`` (a seeded *share* of each user's items, :func:`holdout_split`) and the
+    candidate table cross-fitted on them (sources on ``kept`` + the other folds'
+    ``held``, labels: the fold's own ``held`` items)."""
+
+    share: float
+    kept: sp.csr_matrix
+    held: sp.csr_matrix
+    table: CandidateTable
+
+
+def train_only_config(
+    seed: int = 0,
+    settings: Mapping[str, Any] | None = None,
+    gbdt: Mapping[str, Any] | None = None,
+) -> FeedConfig:
+    """The train-only two-stage pipeline: the train-only (RRF) pipeline's sources, so the
+    same candidates, with a learned scorer (*gbdt*, default the chosen one) instead of
+    RRF fusion and no recent-window source."""
+    s = {**TIKTOK_SETTINGS, **(settings or {})}
+    params = dict(gbdt if gbdt is not None else s["train_only_two_stage"]["gbdt"])
+    return tiktok_config("gbdt", seed, {**s, "gbdt": params}, recent_source=False)
+
+
+def train_holdout(
+    catalogue: Catalogue,
+    train: sp.spmatrix,
+    *,
+    share: float,
+    settings: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    log: Any = None,
+) -> TrainHoldout:
+    """Hold out *share* of each train user's items (seeded by *seed*; every user keeps
+    at least one) and cross-fit the train-only pipeline's candidates over the users with
+    a held-out item (``settings["folds"]`` folds, :func:`cross_fit_periods`)."""
+    s = {**TIKTOK_SETTINGS, **(settings or {})}
+    kept, held = holdout_split(train, share=share, seed=derive_seed(seed, "train_holdout"))
+    cfg = train_only_config(seed, s)
+    table = cross_fit_periods(cfg, catalogue, kept, held, folds=int(s["folds"]), log=log)
+    return TrainHoldout(float(share), kept, held, table)
+
+
+def select_train_only_two_stage(
+    catalogue: Catalogue,
+    train: sp.csr_matrix,
+    val: sp.csr_matrix,
+    shares: list[float],
+    grid: list[dict[str, Any]],
+    *,
+    k: int = 20,
+    settings: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    log: Any = None,
+) -> tuple[dict[str, Any], dict[str, Any], TrainHoldout]:
+    """The holdout share and GBDT settings of the train-only two-stage pipeline by their
+    val score: for each share, the candidate table cross-fitted on train's holdout
+    (:func:`train_holdout`) and the served pipeline (sources on all of train); for each
+    GBDT setting, the scorer fitted on that table ranks the val users' candidates,
+    NDCG@K against their val items. Returns (the chosen ``{"holdout_share", "gbdt"}``,
+    the record of every setting, the chosen share's :class:`TrainHoldout`)."""
+    k = _check_k(k)
+    if not shares or not grid:
+        raise InputError("needs at least one share and one GBDT setting", field="grid")
+    s = {**TIKTOK_SETTINGS, **(settings or {})}
+    users = np.flatnonzero(np.asarray(val.getnnz(axis=1)) > 0)
+    truth = sp.csr_matrix(val)[users]
+    # val users with an item never seen in train (only content can retrieve it)
+    cold = _counts(train) == 0
+    on_cold = np.asarray(truth.multiply(sp.csr_matrix(cold[None, :].astype(np.float32))).sum(1))
+    on_cold = on_cold.ravel() > 0
+
+    def metrics(top: np.ndarray) -> dict[str, float]:
+        r = ranking_metrics(top, truth, k)
+        c = ranking_metrics(top[on_cold], truth[on_cold], k) if on_cold.any() else None
+        return {
+            f"recall@{k}": round(r.recall, 5),
+            f"ndcg@{k}": round(r.ndcg, 5),
+            f"recall@{k}_users_with_cold_item": round(c.recall, 5) if c else float("nan"),
+        }
+
+    record: dict[str, Any] = {"val_users_with_cold_item": int(on_cold.sum())}
+    best: tuple[float, dict[str, Any], TrainHoldout] | None = None
+    for share in shares:
+        t0 = time.perf_counter()
+        h = train_holdout(catalogue, train, share=share, settings=s, seed=seed, log=log)
+        served = FeedPipeline(train_only_config(seed, s)).fit(
+            catalogue, period_interactions(h.kept, h.held)
+        )
+        vt = candidate_table(served, users, val)
+        rec: dict[str, Any] = {
+            "held_out": int(h.held.nnz),
+            "users_with_holdout": len(h.table.users),
+            "candidate_recall_holdout": round(h.table.recall, 4),
+            "candidate_recall_val": round(vt.recall, 4),
+            "scorers": {},
+        }
+        # reference: the train-only pipeline's RRF fusion over the same val candidates
+        rec["rrf_same_candidates"] = metrics(rank_table(RRFScorer(**s["rrf"]), vt, k))
+        for params in grid:
+            sc = fit_scorer_on_table(LearnedScorer(**params, seed=seed), h.table, seed=seed)
+            m = metrics(rank_table(sc, vt, k))
+            key = ",".join(f"{a}={b}" for a, b in params.items())
+            rec["scorers"][key] = m
+            if log is not None:
+                log(f"  share {share} {key}: val {rec['scorers'][key]}")
+            if best is None or m[f"ndcg@{k}"] > best[0]:
+                best = (m[f"ndcg@{k}"], {"holdout_share": float(share), "gbdt": dict(params)}, h)
+        if log is not None:
+            log(f"  share {share}: RRF over the same val candidates {rec['rrf_same_candidates']}")
+        rec["seconds"] = round(time.perf_counter() - t0, 1)
+        record[f"share={share}"] = rec
+    assert best is not None
+    return best[1], record, best[2]
+
+
 def evaluate_train_only(
     catalogue: Catalogue,
     train: sp.csr_matrix,
@@ -523,17 +670,63 @@ def evaluate_train_only(
     settings: Mapping[str, Any] | None = None,
     seed: int = 0,
     extra: Mapping[str, Any] | None = None,
-) -> tuple[dict[str, dict[str, float]], FeedPipeline]:
-    """Train only: baselines and the RRF pipeline fitted on *train*, nothing else seen."""
+    two_stage: bool = False,
+    holdout: TrainHoldout | None = None,
+    log: Any = None,
+) -> tuple[dict[str, dict[str, float]], FeedPipeline, dict[str, Any]]:
+    """Train only: baselines and the RRF pipeline fitted on *train*, nothing else seen.
+    With *two_stage*, also ``pipeline_gbdt_holdout``: the same sources with a GBDT scorer
+    whose labels are a held-out share of train (``settings["train_only_two_stage"]``,
+    cross-fitted by :func:`train_holdout` unless *holdout* is given), served on sources
+    refitted on all of train. Returns (metrics per model, the RRF pipeline, diagnostics
+    of the two-stage one; ``pipeline_fit_s`` includes the cross-fitting unless *holdout*
+    was given)."""
     k = _check_k(k)
+    if not isinstance(two_stage, bool):
+        raise InputError(f"must be a bool, got {two_stage!r}", field="two_stage")
     s = {**TIKTOK_SETTINGS, **(settings or {})}
     X = sp.csr_matrix(train, dtype=np.float32)
+    if holdout is not None and (
+        not isinstance(holdout, TrainHoldout)
+        or holdout.kept.shape != X.shape
+        or (holdout.kept + holdout.held != X).nnz
+    ):
+        raise InputError("must be a TrainHoldout of this train matrix", field="holdout")
     board = _Scoreboard(test, k, X)
     ex = dict(extra or {})
     run_baselines(board, X, s, seed=seed, **ex)
     p = FeedPipeline(tiktok_config("rrf", seed, s)).fit(catalogue, period_interactions(X))
     board.run("pipeline_rrf", lambda u, kk: p.rank_batch(u, kk), **ex)
-    return board.models, p
+    diag: dict[str, Any] = {}
+    if two_stage:
+        chosen = s["train_only_two_stage"]
+        t0 = time.perf_counter()
+        if holdout is None:
+            holdout = train_holdout(
+                catalogue, X, share=float(chosen["holdout_share"]), settings=s, seed=seed, log=log
+            )
+        p2, _ = fit_two_stage(
+            train_only_config(seed, s),
+            catalogue,
+            holdout.kept,
+            holdout.held,
+            folds=int(s["folds"]),
+            table=holdout.table,
+        )
+        fit_s = time.perf_counter() - t0
+        board.run("pipeline_gbdt_holdout", lambda u, kk: p2.rank_batch(u, kk), **ex)
+        users = np.flatnonzero(np.asarray(test.getnnz(axis=1)) > 0)
+        cand = candidate_table(p2, users, test)
+        diag = {
+            "pipeline_fit_s": round(fit_s, 1),
+            "holdout_share": holdout.share,
+            "held_out": int(holdout.held.nnz),
+            "scorer_rows_holdout": len(holdout.table.users),
+            "candidate_recall_holdout": round(holdout.table.recall, 4),
+            "candidate_recall_test": round(cand.recall, 4),
+            "candidates_per_viewer_test": round(float(np.mean((cand.items >= 0).sum(axis=1))), 1),
+        }
+    return board.models, p, diag
 
 
 def evaluate_tiktok_rec(
@@ -562,7 +755,9 @@ def evaluate_tiktok_rec(
     ]
     diag: dict[str, Any] = {}
     if scorer == "rrf":
-        models, _ = evaluate_train_only(cat, train, test, k=k, seed=seed)
+        # the learned scorer on a train holdout (``two_stage=True``) lost to RRF on val and
+        # test (benchmarks/feed_tiktok_rec.py): not part of the default read-out
+        models, _, diag = evaluate_train_only(cat, train, test, k=k, seed=seed)
         protocol = "tiktok_rec, train only (train → test, training items masked)"
         notes.append("every model is fitted on train only; the val interactions are unused")
     else:

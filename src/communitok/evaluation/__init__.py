@@ -16,7 +16,7 @@ from .metrics import (
     top_k_from_scores,
 )
 from .replay import ReplayResult, planted_interest_response, replay
-from .splits import leave_one_out, random_split
+from .splits import holdout_split, leave_one_out, random_split
 
 __all__ = [
     "InteractionSplit",
@@ -26,6 +26,7 @@ __all__ = [
     "coverage",
     "evaluate_recommender",
     "evaluate_scores",
+    "holdout_split",
     "intra_list_diversity",
     "leave_one_out",
     "load_interactions",

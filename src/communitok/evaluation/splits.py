@@ -43,6 +43,43 @@ def random_split(
     return _split(X, rng(seed).random(X.nnz) < test_share)
 
 
+def holdout_split(
+    X: sp.spmatrix,
+    *,
+    share: float = 0.2,
+    min_keep: int = 1,
+    seed: int | np.random.Generator = 0,
+) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """A seeded random share of each user's interactions held out: (kept, held), both
+    user × item, disjoint, summing to *X*.
+
+    A user with ``n`` interactions holds out ``min(n - min_keep, max(1, round(share·n)))``
+    of them (half rounded up) when ``n > min_keep``, none otherwise: every user keeps at
+    least ``min_keep`` (all of them when they have no more) and every user who can spare
+    one holds out at least one. Explicit zeros are dropped."""
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share < 1:
+        raise InputError(f"must be in (0, 1), got {share!r}", field="share")
+    if isinstance(min_keep, bool) or not isinstance(min_keep, int) or min_keep < 1:
+        raise InputError(f"must be an integer >= 1, got {min_keep!r}", field="min_keep")
+    X = sp.csr_matrix(X, copy=True)
+    X.sum_duplicates()
+    X.eliminate_zeros()
+    X.sort_indices()
+    n = np.diff(X.indptr)
+    h = np.where(
+        n > min_keep,
+        np.minimum(n - min_keep, np.maximum(1, np.floor(share * n + 0.5).astype(np.int64))),
+        0,
+    )
+    row = np.repeat(np.arange(X.shape[0]), n)
+    # a random order within each row; the first h[u] of row u are held out
+    order = np.lexsort((rng(seed).random(X.nnz), row))
+    rank = np.arange(X.nnz) - X.indptr[row[order]]
+    hold = np.zeros(X.nnz, bool)
+    hold[order] = rank < h[row[order]]
+    return _split(X, hold)
+
+
 def _split(X: sp.csr_matrix, hold: np.ndarray) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     coo = X.tocoo()
     order = np.lexsort((coo.col, coo.row))

@@ -12,6 +12,11 @@ their own recent positives. Every label is thus predicted by sources that never 
 it, and the served pipeline (older + the whole recent period) differs from the
 training ones only by one fold's worth of recent events. Recency-aware sources (e.g.
 ``PopularSource(half_life_days=…)``) see the recent events as "now" in both cases.
+Without timestamps (or to stay within a training set), the "recent" period can be a
+seeded random share of each viewer's events
+(:func:`communitok.evaluation.holdout_split`); recency-aware sources then have nothing
+to learn from it and are best left out (see
+:func:`communitok.engine.feed_eval.train_holdout`).
 
 - :func:`period_interactions`: two periods of a viewer × video matrix as
   :class:`~.data.Interactions` (older events at time 0, recent ones ``gap_days`` later).
