@@ -441,13 +441,18 @@ def _demo_section(eng: Any, truth: Any, console: Any) -> None:
         labels = ", ".join(f"{k} {v:,}" for k, v in sorted(s.by_label.items()))
         console.print(f"moderated {s.classified:,} {kind}s ({s.model_version}): {labels}")
     q = review_queue(eng.store, limit=5)
+    if q.num_rows == 0:
+        console.print(
+            "Review queue (severity × reach): empty, no report or decision waits for a reviewer"
+        )
     t = Table(title="Review queue (severity × reach)")
     for c in ("item", "label", "category", "priority", "why"):
         t.add_column(c)
     for r in q.to_pylist():
         t.add_row(f"{r['item_kind']} {r['item_id']}", r["label"], r["category"] or "",
                   f"{r['priority']:,.1f}", r["why"] or "")  # fmt: skip
-    console.print(t)
+    if q.num_rows:
+        console.print(t)
     if eng.store.count("comments"):
         summary = community_health(eng.store).summary
         worst = sorted(
