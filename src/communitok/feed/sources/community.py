@@ -30,8 +30,8 @@ from ..stages import (
     sparse_row,
     unique_ints,
 )
-from .lists import MAX_KEYS, KeyedLists, Memberships, best_keys, top_keys, union_heads
-from .popular import _row_normalise, viewer_community_weights
+from .lists import MAX_KEYS, KeyedLists, Memberships, top_keys, union_heads
+from .popular import _row_normalise, community_reasons, viewer_community_weights
 
 _KEY0 = np.zeros(1, np.int64)  # the one key of a single list
 
@@ -107,16 +107,10 @@ class CommunitySource(CandidateSource):
         return self.explain_many(viewer, np.array([item]))[0]
 
     def explain_many(self, viewer: ViewerRow, items: np.ndarray) -> list[Reason]:
-        best = best_keys(viewer.communities, self.members_, self.memberships_, items)
-        ids = viewer.catalogue.community_ids
-        out = []
-        for c in best.tolist():
-            if c < 0:
-                out.append(shared_reason("community", "popular in your communities"))
-            else:
-                cid = str(ids[c])
-                out.append(shared_reason("community", f"popular in {cid}", community_id=cid))
-        return out
+        return community_reasons(
+            viewer, self.members_, self.memberships_, items, "community", "popular",
+            "in your communities",
+        )  # fmt: skip
 
 
 class FollowingSource(CandidateSource):

@@ -211,13 +211,29 @@ class TrendingSource(CandidateSource):
         return self.explain_many(viewer, np.array([item]))[0]
 
     def explain_many(self, viewer: ViewerRow, items: np.ndarray) -> list[Reason]:
-        best = best_keys(viewer.communities, self.members_, self.memberships_, items)
-        ids = viewer.catalogue.community_ids
-        out = []
-        for c in best.tolist():
-            if c < 0:
-                out.append(shared_reason("trending", "trending now"))
-            else:
-                cid = str(ids[c])
-                out.append(shared_reason("trending", f"trending in {cid}", community_id=cid))
-        return out
+        return community_reasons(
+            viewer, self.members_, self.memberships_, items, "trending", "trending", "now"
+        )
+
+
+def community_reasons(
+    viewer: ViewerRow,
+    members: sp.csr_matrix,
+    memberships: Memberships,
+    items: np.ndarray,
+    kind: str,
+    verb: str,
+    fallback: str,
+) -> list[Reason]:
+    """One reason per item naming the viewer's community it stands for best ("*verb* in
+    <community>"), or "*verb* *fallback*" when none of the viewer's communities holds it."""
+    best = best_keys(viewer.communities, members, memberships, items)
+    ids = viewer.catalogue.community_ids
+    out = []
+    for c in best.tolist():
+        if c < 0:
+            out.append(shared_reason(kind, f"{verb} {fallback}"))
+        else:
+            cid = str(ids[c])
+            out.append(shared_reason(kind, f"{verb} in {cid}", community_id=cid))
+    return out
