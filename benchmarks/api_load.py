@@ -71,38 +71,28 @@ def pct(x: list[float]) -> dict[str, float]:
 
 def build_store(folder: Path, preset: str, seed: int) -> dict[str, Any]:
     """Simulated store with communities and a trained, saved feed; returns key + ids."""
+    from feed_cpu import simulated_platform
+
     from communitok.api.security import KeyRing
     from communitok.core.settings import Settings
     from communitok.engine import open_engine
-    from communitok.engine.communities import detect_communities
-    from communitok.engine.feed import train_feed
-    from communitok.engine.simulation import ingest_simulation
-    from communitok.simulate import SimConfig
 
     store = folder / "load.duckdb"
-    t: dict[str, float] = {}
     with open_engine(Settings(store=str(store), rejects_dir=str(folder / "rejects"))) as eng:
-        t0 = time.perf_counter()
-        ingest_simulation(eng, SimConfig.preset(preset, seed=seed))
-        t["ingest_s"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        detect_communities(eng.store)
-        t["communities_s"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        svc = train_feed(eng, reuse=False)
-        t["train_s"] = time.perf_counter() - t0
+        svc, timing = simulated_platform(eng, preset, seed)
         secret, _ = KeyRing(eng.store).create("viewer-service", "load test")
         analyst, _ = KeyRing(eng.store).create("analyst", "load test (status)")
         viewers = eng.store.read("viewers", ["viewer_id"]).column(0).to_pylist()
         videos = svc.control.ctx_.catalogue.video_ids.tolist()
         info = {"n_videos": svc.n_videos, "n_viewers": svc.control.ctx_.interactions.n_viewers}
+        svc.close()
     return {
         "store": str(store),
         "key": secret,
         "analyst_key": analyst,
         "viewers": viewers,
         "videos": videos,
-        "timing": {k: round(v, 1) for k, v in t.items()},
+        "timing": timing,
         **info,
     }
 

@@ -46,29 +46,38 @@ OUT = ROOT / "benchmarks" / "results" / "feed_cpu.json"
 ENV_THREADS = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 
 
-def build_store(folder: Path, preset: str, seed: int) -> dict[str, float]:
-    """A simulated store with communities and a trained, saved feed (setup timings)."""
-    from communitok.core.settings import Settings
-    from communitok.engine import open_engine
+def simulated_platform(eng: Any, preset: str, seed: int) -> tuple[Any, dict[str, float]]:
+    """Ingest the simulator's *preset* into *eng*, detect communities and train the
+    default feed (saved beside the store); returns the feed service and the timings (s).
+    Shared with ``api_load.py``."""
     from communitok.engine.communities import detect_communities
     from communitok.engine.feed import train_feed
     from communitok.engine.simulation import ingest_simulation
     from communitok.simulate import SimConfig
 
     t: dict[str, float] = {}
+    t0 = time.perf_counter()
+    ingest_simulation(eng, SimConfig.preset(preset, seed=seed))
+    t["ingest_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    detect_communities(eng.store)
+    t["communities_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    svc = train_feed(eng, reuse=False)
+    t["train_s"] = time.perf_counter() - t0
+    return svc, {k: round(v, 1) for k, v in t.items()}
+
+
+def build_store(folder: Path, preset: str, seed: int) -> dict[str, float]:
+    """A simulated store with communities and a trained, saved feed (setup timings)."""
+    from communitok.core.settings import Settings
+    from communitok.engine import open_engine
+
     settings = Settings(store=str(folder / "cpu.duckdb"), rejects_dir=str(folder / "rejects"))
     with open_engine(settings) as eng:
-        t0 = time.perf_counter()
-        ingest_simulation(eng, SimConfig.preset(preset, seed=seed))
-        t["ingest_s"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        detect_communities(eng.store)
-        t["communities_s"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        svc = train_feed(eng, reuse=False)
+        svc, timing = simulated_platform(eng, preset, seed)
         svc.close()
-        t["train_s"] = time.perf_counter() - t0
-    return {k: round(v, 1) for k, v in t.items()}
+    return timing
 
 
 def cpu_stats(xs: list[float]) -> dict[str, float]:
