@@ -40,15 +40,21 @@ def pg_dsn() -> str:
     return dsn
 
 
-@pytest.fixture
-def schema_dsn(pg_dsn: str) -> Iterator[str]:
-    """A DSN whose search_path is a fresh, empty schema (dropped afterwards)."""
+def fresh_schema(pg_dsn: str, prefix: str) -> Iterator[str]:
+    """A DSN whose search_path is a new, empty schema named *prefix*…; the schema is
+    dropped when the generator is closed (a fixture's teardown)."""
     import psycopg
 
-    name = "t_" + uuid.uuid4().hex[:10]
+    name = prefix + uuid.uuid4().hex[:10]
     with psycopg.connect(pg_dsn, autocommit=True) as c:
         c.execute(f"CREATE SCHEMA {name}")
     sep = "&" if "?" in pg_dsn else "?"
     yield f"{pg_dsn}{sep}options={quote(f'-csearch_path={name}')}"
     with psycopg.connect(pg_dsn, autocommit=True) as c:
         c.execute(f"DROP SCHEMA {name} CASCADE")
+
+
+@pytest.fixture
+def schema_dsn(pg_dsn: str) -> Iterator[str]:
+    """A DSN whose search_path is a fresh, empty schema (dropped afterwards)."""
+    yield from fresh_schema(pg_dsn, "t_")

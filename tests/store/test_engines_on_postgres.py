@@ -11,11 +11,9 @@ from two empty answers.
 from __future__ import annotations
 
 import math
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 import pyarrow as pa
 import pytest
@@ -24,6 +22,8 @@ from communitok.core.settings import load_settings
 from communitok.engine import open_engine
 from communitok.engine.simulation import ingest_simulation
 from communitok.simulate import SimConfig
+
+from .conftest import fresh_schema
 
 #: keys whose values depend on the run, not on the data (ids of runs, wall time, paths)
 VOLATILE = {"run_id", "seconds", "loaded_from", "loaded_at", "load_seconds", "saved_to",
@@ -244,15 +244,7 @@ def _busiest_tag(truth: Any) -> str:
 @pytest.fixture(scope="module")
 def module_schema_dsn(pg_dsn: str) -> Iterator[str]:
     """A fresh schema for this module's PostgreSQL store (dropped afterwards)."""
-    import psycopg
-
-    name = "e_" + uuid.uuid4().hex[:10]
-    with psycopg.connect(pg_dsn, autocommit=True) as c:
-        c.execute(f"CREATE SCHEMA {name}")
-    sep = "&" if "?" in pg_dsn else "?"
-    yield f"{pg_dsn}{sep}options={quote(f'-csearch_path={name}')}"
-    with psycopg.connect(pg_dsn, autocommit=True) as c:
-        c.execute(f"DROP SCHEMA {name} CASCADE")
+    yield from fresh_schema(pg_dsn, "e_")
 
 
 @pytest.fixture(scope="module")
