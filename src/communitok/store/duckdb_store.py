@@ -22,7 +22,14 @@ from ..core.timeutil import utcnow
 from .base import WriteResult
 from .batchsql import matched_changed_sql, merge_in_batch_sql, upsert_sql
 from .conform import conform
-from .sqlbase import RESULT_PREFIX, SqlStore, check_result_args, latest_version, migrations
+from .sqlbase import (
+    RESULT_PREFIX,
+    SqlStore,
+    check_metadata_args,
+    check_result_args,
+    latest_version,
+    migrations,
+)
 
 _UTC = pa.timestamp("us", tz="UTC")
 
@@ -251,13 +258,7 @@ class DuckDBStore(SqlStore):
     def restore_metadata(self, table: str, data: pa.Table) -> int:
         """Insert ledger (``ingest_batches``) or ``runs`` rows copied from another store in
         one transaction; a row whose key is already here is kept. Returns rows inserted."""
-        key = {"ingest_batches": "batch_id", "runs": "run_id"}.get(table)
-        if key is None:
-            raise InputError("must be ingest_batches or runs", field="table")
-        if self.read_only:
-            raise StoreError("store is read-only")
-        if not isinstance(data, pa.Table):
-            raise InputError("must be a pyarrow.Table", field="data")
+        key = check_metadata_args(table, data, self.read_only)
         with self._lock:
             cur = self._cursor()
             have = _same_columns(

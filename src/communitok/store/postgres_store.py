@@ -34,7 +34,15 @@ from .pg_arrow import (
     schema_comment,
     schema_from_comment,
 )
-from .sqlbase import NAME, RESULT_PREFIX, SqlStore, check_result_args, latest_version, migrations
+from .sqlbase import (
+    NAME,
+    RESULT_PREFIX,
+    SqlStore,
+    check_metadata_args,
+    check_result_args,
+    latest_version,
+    migrations,
+)
 
 
 def _placeholders(sql: str) -> str:
@@ -284,13 +292,7 @@ class PostgresStore(SqlStore):
     def restore_metadata(self, table: str, data: pa.Table) -> int:
         """Insert ledger (``ingest_batches``) or ``runs`` rows copied from another store in
         one transaction; a row whose key is already here is kept. Returns rows inserted."""
-        key = {"ingest_batches": "batch_id", "runs": "run_id"}.get(table)
-        if key is None:
-            raise InputError("must be ingest_batches or runs", field="table")
-        if self.read_only:
-            raise StoreError("store is read-only")
-        if not isinstance(data, pa.Table):
-            raise InputError("must be a pyarrow.Table", field="data")
+        key = check_metadata_args(table, data, self.read_only)
         with self._lock:
             have = [
                 r[0]

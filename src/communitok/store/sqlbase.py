@@ -17,7 +17,7 @@ from typing import Any, Self
 
 import pyarrow as pa
 
-from ..core.errors import InputError, NotFound
+from ..core.errors import InputError, NotFound, StoreError
 from ..core.schema import TABLES
 from ..core.timeutil import utcnow
 from .base import RunRecord
@@ -35,6 +35,23 @@ def check_result_args(name: object, data: object) -> None:
         raise InputError(f"invalid result name {name!r}", field="name")
     if not isinstance(data, pa.Table):
         raise InputError("must be a pyarrow.Table", field="data")
+
+
+#: tables ``restore_metadata`` accepts, with their key
+METADATA_KEYS = {"ingest_batches": "batch_id", "runs": "run_id"}
+
+
+def check_metadata_args(table: object, data: object, read_only: bool) -> str:
+    """Validate ``restore_metadata`` arguments (shared by the backends); returns the
+    table's key column."""
+    key = METADATA_KEYS.get(table) if isinstance(table, str) else None
+    if key is None:
+        raise InputError("must be ingest_batches or runs", field="table")
+    if read_only:
+        raise StoreError("store is read-only")
+    if not isinstance(data, pa.Table):
+        raise InputError("must be a pyarrow.Table", field="data")
+    return key
 
 
 def migrations(dialect: str) -> list[tuple[int, str, str]]:
