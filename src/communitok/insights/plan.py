@@ -45,8 +45,9 @@ class ViewerMoments:
         return asdict(self)
 
 
-def viewer_moments(outcomes: pa.Table) -> ViewerMoments:
-    """Moments from per-viewer rows ``impressions, actions`` (one row per viewer)."""
+def _impressions_actions(outcomes: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    """Per viewer with impressions: (impressions, actions), from rows ``impressions,
+    actions``; an input error unless there is enough history to plan from."""
     for c in ("impressions", "actions"):
         if c not in outcomes.column_names:
             raise InputError(f"missing column {c!r}", field="outcomes")
@@ -60,6 +61,12 @@ def viewer_moments(outcomes: pa.Table) -> ViewerMoments:
             f"{int(a.sum())} actions (need 30+ viewers and some actions)",
             field="history",
         )
+    return m, a
+
+
+def viewer_moments(outcomes: pa.Table) -> ViewerMoments:
+    """Moments from per-viewer rows ``impressions, actions`` (one row per viewer)."""
+    m, a = _impressions_actions(outcomes)
     r = a.sum() / m.sum()
     rel = float(np.var(a - r * m, ddof=1) / a.mean() ** 2)
     return ViewerMoments(int(m.size), float(m.mean()), float(r), rel)
@@ -88,11 +95,7 @@ def moments_interval(
         raise InputError("must be in (0.5, 1)", field="confidence")
     if not 50 <= n_boot <= 100_000:
         raise InputError("must be in [50, 100000]", field="n_boot")
-    viewer_moments(outcomes)  # validates the rows (and that there is enough history)
-    m = np.asarray(outcomes["impressions"].to_numpy(zero_copy_only=False), float)
-    a = np.asarray(outcomes["actions"].to_numpy(zero_copy_only=False), float)
-    keep = m > 0
-    m, a = m[keep], a[keep]
+    m, a = _impressions_actions(outcomes)
     rng = np.random.default_rng(seed)
     n = m.size
     rates, rels = np.empty(n_boot), np.empty(n_boot)
