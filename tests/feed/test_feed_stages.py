@@ -122,26 +122,3 @@ def test_source_contract(kind: str, planted_ctx) -> None:
 def test_unfitted_stage_raises_input_error() -> None:
     with pytest.raises(InputError):
         FeedPipeline().recommend("u0")
-
-
-def test_union_ranks_matches_a_brute_force_rank_per_list() -> None:
-    """The union of candidate lists and each union item's rank in each list (its first
-    position; inf when the list does not hold it), on random lists with padding and
-    duplicates."""
-    from communitok.feed.request import union, union_ranks
-
-    g = np.random.default_rng(7)
-    for _ in range(300):
-        n, n_lists = int(g.integers(1, 4)), int(g.integers(1, 5))
-        lists = [g.integers(-1, 12, size=(n, int(g.integers(0, 9)))) for _ in range(n_lists)]
-        items, ranks = union_ranks(lists)
-        assert np.array_equal(items, union(lists))
-        for r in range(n):
-            want = sorted({int(x) for lst in lists for x in lst[r] if x >= 0})
-            row = items[r]
-            assert row[: len(want)].tolist() == want and (row[len(want) :] == -1).all()
-            for lst, rank in zip(lists, ranks, strict=True):
-                for j, item in enumerate(row):
-                    where = np.flatnonzero(lst[r] == item) if item >= 0 else []
-                    expected = float(where[0]) if len(where) else np.inf
-                    assert rank[r, j] == expected

@@ -174,12 +174,6 @@ def is_dense(src: CandidateSource) -> bool:
     )
 
 
-def union(lists: list[np.ndarray]) -> np.ndarray:
-    """Row-wise union of candidate lists: each row's distinct items ascending, then -1
-    padding (so a row can be searched with ``np.searchsorted``)."""
-    return union_ranks(lists)[0]
-
-
 #: (list of each column, rank of each column within its list) by list widths
 _COLUMNS: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
 
@@ -197,8 +191,10 @@ def _columns(widths: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def union_ranks(lists: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
-    """:func:`union` of the lists and, for each list, the rank of the union's items in
-    it (inf when absent; a list naming an item twice keeps its best, first, rank).
+    """Row-wise union of candidate lists (each row's distinct items ascending, then -1
+    padding, so a row can be searched with ``np.searchsorted``) and, for each list, the
+    rank of the union's items in it (inf when absent; a list naming an item twice keeps
+    its best, first, rank).
 
     One sort of every listed entry of all rows at once, keyed by (row, item, column):
     an item's entries come out in column order, list by list, so the first entry of
