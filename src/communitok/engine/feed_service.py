@@ -313,7 +313,7 @@ class FeedService:
             resolved = self.labels.resolve(chosen) if chosen else ()
             serve = ServeRequest(r.viewer_id, k, list(resolved) or None, r.mark_served)
             prepared.append((variant, resolved, serve))
-        feeds: list[Feed | None] = [None] * len(prepared)
+        feeds: dict[int, Feed] = {}  # request position → its feed (every one is served)
         for variant in dict.fromkeys(v for v, _, _ in prepared):
             rows = [i for i, (v, _, _) in enumerate(prepared) if v == variant]
             got = self.pipelines[variant].recommend_many(
@@ -322,13 +322,13 @@ class FeedService:
             for i, served in zip(rows, got, strict=True):
                 feeds[i] = served
         out = []
-        for r, (variant, resolved, _), one in zip(requests, prepared, feeds, strict=True):
-            feed = one if one is not None else Feed(r.viewer_id, ())  # (always served)
+        for i, (r, (variant, resolved, _)) in enumerate(zip(requests, prepared, strict=True)):
+            feed = feeds[i]
             resp = FeedResponse(
                 viewer_id=r.viewer_id,
                 variant=variant,
                 experiment=self.experiment.name,
-                items=tuple(self._item(feed, i) for i in range(len(feed.items))),
+                items=tuple(self._item(feed, j) for j in range(len(feed.items))),
                 cold_start=feed.cold_start,
                 n_fallback=feed.n_fallback,
                 interests=resolved,

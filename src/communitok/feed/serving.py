@@ -103,7 +103,7 @@ def serve_many(
     cat = p.ctx_.catalogue
     if cat.n_videos == 0:
         return [Feed(r.viewer_id, (), cold_start=True) for r in reqs]
-    out: list[Feed | None] = [None] * len(reqs)
+    out: dict[int, Feed] = {}  # request position → its feed
     pending = list(range(len(reqs)))
     while pending:
         # one batch: the first pending request's depth; each viewer at most once
@@ -124,7 +124,7 @@ def serve_many(
                                                visibility, now), strict=True):  # fmt: skip
             out[i] = feed
         pending = rest
-    return [f for f in out if f is not None]
+    return [out[i] for i in range(len(reqs))]
 
 
 def _serve_batch(
