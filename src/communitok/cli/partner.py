@@ -166,7 +166,7 @@ def campaign(
     donor: Annotated[
         list[int] | None, typer.Option("--donor", help="Comparable communities (did/synthetic).")
     ] = None,
-    n_boot: Annotated[int, typer.Option(help="Bootstrap replicates.")] = 2000,
+    n_boot: Annotated[int, typer.Option(help="Resamples: permutations of the randomised read-out; did / synthetic use n/5 bootstrap replicates per variance term.")] = 2000,
     store: StoreOpt = None, k: KOpt = None, fmt: FormatOpt = "table", out: OutOpt = None,
     json_out: JsonOpt = False,
 ) -> None:  # fmt: skip

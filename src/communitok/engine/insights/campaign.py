@@ -115,7 +115,7 @@ def campaign_readout(
     difference-in-differences (with synthetic control alongside). *donors*: the
     comparable communities (default: every other community with enough daily data);
     *pre_start*: start of the comparison period (default: a window-long span before,
-    at least 7 days). *n_boot*: bootstrap replicates of the randomised read-out; did /
+    at least 7 days). *n_boot*: resamples of the randomised read-out (its permutations); did /
     synthetic run ``n_boot / 5`` per variance term (each re-fits the estimator)."""
     if design not in DESIGNS:
         raise InputError(f"design is one of {', '.join(DESIGNS)}", field="design")
