@@ -150,6 +150,24 @@ def test_experiment_readout(exp_store) -> None:
         ei.experiment_readout(exp_store, "aa", control="baseline")
 
 
+def test_experiment_notes_do_not_count_groups_under_k(exp_store) -> None:
+    """Notes are partner-facing too: a group of viewers smaller than k is not counted."""
+    from communitok.feed.experiments import EXPOSURE_SCHEMA
+
+    ex = exp_store.read("feed_exposures")
+    ex = ex.filter(pc.equal(ex["experiment"], "aa"))
+    few = sorted(set(ex["viewer_id"].to_pylist()))[:3]  # 3 viewers see the other variant too
+    extra = pa.concat_tables([ex.filter(pc.equal(ex["viewer_id"], v)).slice(0, 1) for v in few])
+    flip = pc.if_else(pc.equal(extra["variant"], "control"), "treatment", "control")
+    exp_store.append_result("feed_exposures", extra.set_column(1, "variant", flip)
+                            .cast(EXPOSURE_SCHEMA))  # fmt: skip
+    notes = " ".join(ei.experiment_readout(exp_store, "aa", k=50).notes)
+    assert "fewer than k=50 viewers saw more than one variant" in notes, notes
+    assert "3 viewers saw" not in notes
+    notes1 = " ".join(ei.experiment_readout(exp_store, "aa", k=1).notes)
+    assert "3 viewers saw more than one variant" in notes1, notes1
+
+
 def test_plan_campaign(store, small) -> None:
     cid = detected_for(store, small.truth.community("planttok"))
     p = ei.plan_campaign(store, cid, lift=0.2, k=50).to_dict()

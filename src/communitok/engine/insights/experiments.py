@@ -107,13 +107,13 @@ def experiment_readout(
     mixed = pc.greater(t["nv"], 1)
     n_mixed = int(pc.sum(mixed).as_py() or 0)
     if n_mixed:
-        notes.append(f"{n_mixed} viewers saw more than one variant (a re-salted experiment?): "
-                     "left out")  # fmt: skip
+        notes.append(f"{_count(n_mixed, k)} viewers saw more than one variant (a re-salted "
+                     "experiment?): left out")  # fmt: skip
         t = t.filter(pc.invert(mixed))
     no_hist = int(pc.sum(pc.is_null(t["x"])).as_py() or 0)
     if no_hist:
-        notes.append(f"{no_hist} of {t.num_rows} viewers have no history before their first "
-                     "exposure: CUPED adjusts them by their own mean")  # fmt: skip
+        notes.append(f"{_count(no_hist, k)} of {_count(t.num_rows, k)} viewers have no history "
+                     "before their first exposure: CUPED adjusts them by their own mean")  # fmt: skip
     names = sorted(set(t["variant"].to_pylist()))
     if control not in names:
         raise NotFound(f"experiment {experiment!r} has no variant {control!r} (variants: "
@@ -142,3 +142,9 @@ def experiment_readout(
     report.variants = partner_variants(t, readout, k=k)
     report.withheld = len(names) - len(ok)
     return report
+
+
+def _count(n: int, k: int) -> str:
+    """A viewer count for a partner-facing note: exact from k viewers up, else only
+    "fewer than k" (a count is an aggregate too)."""
+    return f"{n:,}" if n >= k else f"fewer than k={k}"
