@@ -108,6 +108,17 @@ def _seed(engine: Any) -> None:
              "created_at": "2024-01-20T00:00:00Z"}
             for i in range(3)
         ])  # fmt: skip
+    # an A/A feed experiment: the last week's impressions as its exposures
+    from communitok.feed.experiments import EXPOSURE_SCHEMA, Experiment
+
+    ev = engine.store.query("SELECT viewer_id, video_id, ts FROM events WHERE ts >= "
+                            "(SELECT max(ts) FROM events) - INTERVAL 7 DAY")  # fmt: skip
+    exp, n = Experiment("aa", salt="x"), ev.num_rows
+    engine.store.put_result("feed_exposures", pa.table({
+        "experiment": ["aa"] * n, "variant": [exp.assign(v) for v in ev["viewer_id"].to_pylist()],
+        "viewer_id": ev["viewer_id"], "video_id": ev["video_id"],
+        "rank": pa.array([1] * n, pa.int32()), "score": pa.nulls(n, pa.float64()),
+        "source": pa.nulls(n, pa.string()), "ts": ev["ts"]}, schema=EXPOSURE_SCHEMA))  # fmt: skip
     try:
         from communitok.engine.communities import detect_communities
     except ImportError:

@@ -254,6 +254,22 @@ def test_partner_flow(tab: Any, server: dict[str, Any], timings: dict[str, float
     tab.wait_for_function("() => location.hash.includes('community=')")
     timings["partner-plan"] = ready(tab, "partner")
     assert tab.locator("#brief-community").inner_text() == community["name"]
+    # the listening report: the API's figures, every row on k or more viewers
+    listen = tab.request.get(
+        f"{server['url']}/v1/partner/communities/{community['community_id']}/listen",
+        headers={"Authorization": f"Bearer {server['keys']['partner']}"},
+    ).json()
+    if listen["status"] == "ok":
+        assert f"{listen['n_people']:,} viewers" in tab.locator("#listen-summary").inner_text()
+        tops = tab.locator("main table", has=tab.locator("caption", has_text="Top hashtags"))
+        assert tops.locator("tbody tr").count() == min(10, len(listen["top_hashtags"]))
+        first_tag = tops.locator("tbody tr th").first.inner_text()
+        assert first_tag == "#" + listen["top_hashtags"][0]["item"]
+        seen = [int(x.replace(",", "")) for x in
+                tops.locator("tbody tr td:nth-child(2)").all_inner_texts()]  # fmt: skip
+        assert min(seen) >= k
+    else:
+        assert "Abstains" in tab.locator("main").inner_text()
     use = tab.locator("main table", has=tab.locator("caption", has_text="Hashtags to use"))
     assert use.locator("tbody tr").count() >= 1
     assert use.locator("tbody tr th").first.inner_text().startswith("#")
@@ -290,6 +306,25 @@ def test_partner_flow(tab: Any, server: dict[str, Any], timings: dict[str, float
     out = tab.locator("#readout-result").inner_text()
     assert "interval" in out or "Abstains" in out
     shot(tab, "partner-readout")
+    # feed experiment read-out: per variant, raw and CUPED, as the API reports it
+    tab.fill("#x-experiment", "aa")
+    tab.locator("#experiment-form button[type=submit]").focus()
+    tab.keyboard.press("Enter")
+    tab.wait_for_selector("#experiment-result >> text=/Variants against|Abstains/")
+    api_exp = tab.request.get(
+        f"{server['url']}/v1/partner/experiments/aa/readout?control=control&metric=liked",
+        headers={"Authorization": f"Bearer {server['keys']['partner']}"},
+    ).json()
+    shown = tab.locator("#experiment-result").inner_text()
+    if api_exp["status"] == "ok":
+        var = tab.locator("#experiment-result table")
+        assert var.locator("tbody tr").count() == len(api_exp["variants"]) >= 2
+        assert "CUPED difference" in shown and "control" in shown
+        for v in api_exp["variants"]:
+            assert v["n_people"] >= k and f"{v['n_people']:,}" in shown
+    else:
+        assert "Abstains" in shown and api_exp["reason"] in shown
+    shot(tab, "partner-experiment")
     assert tab.locator("main img").count() == 0
 
 

@@ -1,5 +1,6 @@
-// Partner flow: brief → matching communities → content brief → ambassadors → test plan
-// (power / detectable lift) → campaign read-out, all from /v1/partner (privacy-protected aggregates: every row rests on at
+// Partner flow: brief → matching communities → listening report → content brief → ambassadors
+// → test plan (power / detectable lift) → campaign read-out → feed experiment read-out, all
+// from /v1/partner (privacy-protected aggregates: every row rests on at
 // least k people; withheld rows are counted, never shown). State lives in the URL:
 // #/partner?brief=…&hashtags=…&regions=…&exclude=…&community=<id>
 import { api, health } from "../api.js";
@@ -103,7 +104,14 @@ async function matches(root, params) {
 
 async function plan(root, community, params) {
   const path = "/partner/communities/" + encodeURIComponent(community);
-  const [cb, amb] = await Promise.allSettled([api(path + "/content-brief"), api(path + "/ambassadors", { query: { top: 10 } })]);
+  const [ls, cb, amb] = await Promise.allSettled([api(path + "/listen"), api(path + "/content-brief"),
+    api(path + "/ambassadors", { query: { top: 10 } })]);
+  root.append(h("h2", { id: "listen" }, "Listening report"));
+  if (ls.status === "rejected") {
+    root.append(errorNotice(ls.reason, FEATURE));
+  } else {
+    listening(root, ls.value);
+  }
   root.append(h("h2", { id: "content-brief" }, "Content brief"));
   if (cb.status === "rejected") {
     root.append(errorNotice(cb.reason, FEATURE));
@@ -121,6 +129,102 @@ async function plan(root, community, params) {
   root.append(h("h2", { id: "readout" }, "Campaign read-out"));
   const tags = cb.status === "fulfilled" ? cb.value.use_hashtags.slice(0, 2).map((t) => t.hashtag).join(", ") : "";
   root.append(readoutForm(community, params.get("campaign") || tags));
+  root.append(h("h2", { id: "experiment" }, "Feed experiment read-out"));
+  root.append(experimentForm(params.get("experiment") || ""));
+}
+
+// listening report (GET /v1/partner/communities/{id}/listen): what the community posts, says
+// and shares, what is rising, and where its audience overlaps other communities
+function listening(root, r) {
+  if (r.status !== "ok") {
+    root.append(notice(`Abstains: ${r.notes.join(" ") || "the audience is under the privacy threshold"}`));
+    return;
+  }
+  root.append(h("p", { class: "muted", id: "listen-summary" },
+    `${num(r.n_people)} viewers in the audience (k = ${r.k}); recent = the last ${num(r.window.recent_days)} days.`));
+  const range = (lo, hi) => (lo === null || lo === undefined ? "–" : `${pct(lo)} … ${pct(hi)}`);
+  const items = (rows, what) => table(what, [
+    { key: "item", label: "Item", render: (r) => (r.kind === "hashtag" ? "#" + r.item : r.item) },
+    { key: "n_people", label: "Viewers", num: true },
+    { key: "videos", label: "Videos", num: true },
+    { key: "share", label: "Share of videos", render: (r) => `${pct(r.share)} (${range(r.share_low, r.share_high)})` },
+    { key: "growth", label: "Growth recent ÷ before", render: (r) => (r.growth === null ? "–" : `${num(r.growth)}×`) },
+  ], rows.slice(0, 10));
+  const suppressed = (n) => (n ? ` ${n} withheld below the privacy threshold.` : "");
+  for (const [key, what] of [["top_hashtags", "Top hashtags"], ["rising_hashtags", "Rising hashtags"],
+    ["sounds", "Signature sounds"], ["effects", "Effects"]]) {
+    if (r[key].length) root.append(items(r[key], what));
+    else root.append(notice(`${what}: none to show.${suppressed(r[key + "_suppressed"])}`));
+  }
+  if (r.lingo.length) {
+    root.append(table("Lingo and inside jokes", [
+      { key: "term", label: "Word" },
+      { key: "n_people", label: "Commenters", num: true },
+      { key: "example", label: "Example (moderated comments only)" },
+    ], r.lingo.slice(0, 10)));
+  }
+  if (r.trends.length) {
+    root.append(table("Current trends", [
+      { key: "item", label: "Trend", render: (t) => t.item || t.name || t.trend_id },
+      { key: "n_people", label: "Viewers", num: true },
+    ], r.trends.slice(0, 10)));
+  }
+  const pairs = (rows, what) => table(what, [
+    { key: "name_b", label: "Community", render: (p) => p.name_b || `community ${p.b}` },
+    { key: "shared", label: "Shared viewers", num: true },
+    { key: "jaccard", label: "Jaccard", render: (p) => `${num(p.jaccard)} (${num(p.jaccard_low)} … ${num(p.jaccard_high)})` },
+    { key: "lift", label: "Lift over chance", render: (p) => `${num(p.lift)}× (${num(p.lift_low)} … ${num(p.lift_high)})` },
+  ], rows.slice(0, 10));
+  if (r.bridges.length) root.append(pairs(r.bridges, "Bridges to other communities"));
+  if (r.overlap.length) root.append(pairs(r.overlap, "Audience overlap with the brand's other targets"));
+  for (const n of r.notes) root.append(notice(n));
+}
+
+// feed experiment read-out (GET /v1/partner/experiments/{experiment}/readout): each variant
+// against control, raw and CUPED-adjusted, every figure with its viewers and a 95 % interval
+function experimentForm(name) {
+  const exp = h("input", { id: "x-experiment", name: "experiment", maxlength: "100", required: true, value: name,
+    placeholder: "feed-ranker-v2" });
+  const control = h("input", { id: "x-control", name: "control", maxlength: "100", required: true, value: "control" });
+  const metric = h("select", { id: "x-metric", name: "metric" },
+    ...[["liked", "Likes"], ["shared", "Shares"], ["commented", "Comments"], ["followed", "Follows"],
+      ["completed", "Completions"], ["watch_time_s", "Watch time (s)"]].map(([v, l]) => h("option", { value: v }, l)));
+  const out = h("div", { id: "experiment-result", role: "status", "aria-live": "polite" });
+  const form = h("form", {
+    class: "filters", id: "experiment-form", onsubmit: async (ev) => {
+      ev.preventDefault();
+      out.replaceChildren(h("p", { class: "muted" }, "Reading out…"));
+      try {
+        const r = await api("/partner/experiments/" + encodeURIComponent(exp.value.trim()) + "/readout",
+          { query: { control: control.value.trim(), metric: metric.value } });
+        out.replaceChildren(...experiment(r));
+      } catch (err) {
+        out.replaceChildren(errorNotice(err, FEATURE));
+      }
+    },
+  },
+  h("label", { for: "x-experiment" }, "Experiment", exp),
+  h("label", { for: "x-control" }, "Control variant", control),
+  h("label", { for: "x-metric" }, "Outcome per exposure", metric),
+  h("button", { type: "submit" }, "Read out experiment"));
+  return h("div", {}, form, out);
+}
+
+function experiment(r) {
+  if (r.status !== "ok") return [notice(`Abstains: ${r.reason}`), ...r.notes.map((n) => notice(n))];
+  const ci = (lo, hi) => (lo === null || lo === undefined ? "–" : `${num(lo)} … ${num(hi)}`);
+  const parts = [h("p", { class: "muted" },
+    `${r.variants.length} variants shown (k = ${r.k}); ${r.suppressed} withheld below the privacy threshold. ` +
+    `CUPED adjusts each viewer by their ${num(r.pre_days)} days before the experiment.`)];
+  parts.push(table(`Variants against ${r.control}: ${r.metric} per exposure`, [
+    { key: "variant", label: "Variant" },
+    { key: "n_people", label: "Viewers", num: true },
+    { key: "mean", label: "Mean (95 %)", render: (v) => `${num(v.mean)} (${ci(v.mean_low, v.mean_high)})` },
+    { key: "diff", label: "Difference (95 %)", render: (v) => (v.diff === null || v.diff === undefined ? "control" : `${num(v.diff)} (${ci(v.ci_low, v.ci_high)})`) },
+    { key: "diff_cuped", label: "CUPED difference (95 %)", render: (v) => (v.diff_cuped === null || v.diff_cuped === undefined ? "–" : `${num(v.diff_cuped)} (${ci(v.ci_low_cuped, v.ci_high_cuped)})`) },
+  ], r.variants));
+  for (const n of r.notes) parts.push(notice(n));
+  return parts;
 }
 
 function contentBrief(root, b) {
