@@ -189,25 +189,12 @@ function experimentForm(name) {
   const metric = h("select", { id: "x-metric", name: "metric" },
     ...[["liked", "Likes"], ["shared", "Shares"], ["commented", "Comments"], ["followed", "Follows"],
       ["completed", "Completions"], ["watch_time_s", "Watch time (s)"]].map(([v, l]) => h("option", { value: v }, l)));
-  const out = h("div", { id: "experiment-result", role: "status", "aria-live": "polite" });
-  const form = h("form", {
-    class: "filters", id: "experiment-form", onsubmit: async (ev) => {
-      ev.preventDefault();
-      out.replaceChildren(h("p", { class: "muted" }, "Reading out…"));
-      try {
-        const r = await api("/partner/experiments/" + encodeURIComponent(exp.value.trim()) + "/readout",
-          { query: { control: control.value.trim(), metric: metric.value } });
-        out.replaceChildren(...experiment(r));
-      } catch (err) {
-        out.replaceChildren(errorNotice(err, FEATURE));
-      }
-    },
-  },
-  h("label", { for: "x-experiment" }, "Experiment", exp),
-  h("label", { for: "x-control" }, "Control variant", control),
-  h("label", { for: "x-metric" }, "Outcome per exposure", metric),
-  h("button", { type: "submit" }, "Read out experiment"));
-  return h("div", {}, form, out);
+  return actionForm("experiment", "Reading out…", "Read out experiment", [
+    h("label", { for: "x-experiment" }, "Experiment", exp),
+    h("label", { for: "x-control" }, "Control variant", control),
+    h("label", { for: "x-metric" }, "Outcome per exposure", metric),
+  ], async () => experiment(await api("/partner/experiments/" + encodeURIComponent(exp.value.trim()) + "/readout",
+    { query: { control: control.value.trim(), metric: metric.value } })));
 }
 
 function experiment(r) {
@@ -297,24 +284,32 @@ function planForm(community) {
     h("option", { value: "did" }, "Whole community, read out against similar ones"));
   const days = h("input", { id: "pl-days", name: "days", type: "number", min: "1", max: "90", step: "1", value: "7", required: true });
   const lift = h("input", { id: "pl-lift", name: "lift", type: "number", min: "1", max: "500", step: "1", value: "10" });
-  const out = h("div", { id: "plan-result", role: "status", "aria-live": "polite" });
+  return actionForm("plan", "Planning…", "Plan", [
+    h("label", { for: "pl-design" }, "Design", design),
+    h("label", { for: "pl-days" }, "Campaign length (days)", days),
+    h("label", { for: "pl-lift" }, "Lift you hope for (%, optional)", lift),
+  ], async () => {
+    const body = { community_id: Number(community), design: design.value, days: Number(days.value) };
+    if (lift.value) body.lift = Number(lift.value) / 100;
+    return planResult(await api("/partner/campaigns/plan", { method: "POST", body }));
+  });
+}
+
+// a form whose submit calls the API and shows the answer (or the error) below it, in
+// #<name>-result; the form is #<name>-form
+function actionForm(name, busy, button, fields, run) {
+  const out = h("div", { id: name + "-result", role: "status", "aria-live": "polite" });
   const form = h("form", {
-    class: "filters", id: "plan-form", onsubmit: async (ev) => {
+    class: "filters", id: name + "-form", onsubmit: async (ev) => {
       ev.preventDefault();
-      out.replaceChildren(h("p", { class: "muted" }, "Planning…"));
+      out.replaceChildren(h("p", { class: "muted" }, busy));
       try {
-        const body = { community_id: Number(community), design: design.value, days: Number(days.value) };
-        if (lift.value) body.lift = Number(lift.value) / 100;
-        out.replaceChildren(...planResult(await api("/partner/campaigns/plan", { method: "POST", body })));
+        out.replaceChildren(...(await run()));
       } catch (err) {
         out.replaceChildren(errorNotice(err, FEATURE));
       }
     },
-  },
-  h("label", { for: "pl-design" }, "Design", design),
-  h("label", { for: "pl-days" }, "Campaign length (days)", days),
-  h("label", { for: "pl-lift" }, "Lift you hope for (%, optional)", lift),
-  h("button", { type: "submit" }, "Plan"));
+  }, ...fields, h("button", { type: "submit" }, button));
   return h("div", {}, form, out);
 }
 
@@ -344,27 +339,14 @@ function readoutForm(community, tags) {
   const tagsIn = h("input", { id: "r-hashtags", name: "hashtags", maxlength: "500", required: true, value: tags });
   const startIn = h("input", { id: "r-start", name: "start", type: "datetime-local" });
   const endIn = h("input", { id: "r-end", name: "end", type: "datetime-local" });
-  const out = h("div", { id: "readout-result", role: "status", "aria-live": "polite" });
   const iso = (v) => (v ? new Date(v + "Z").toISOString() : undefined);
-  const form = h("form", {
-    class: "filters", id: "readout-form", onsubmit: async (ev) => {
-      ev.preventDefault();
-      out.replaceChildren(h("p", { class: "muted" }, "Reading out…"));
-      try {
-        const r = await api("/partner/campaigns/readout", { method: "POST", body: {
-          hashtags: list(tagsIn.value), community_id: Number(community), start: iso(startIn.value), end: iso(endIn.value),
-        } });
-        out.replaceChildren(...readout(r));
-      } catch (err) {
-        out.replaceChildren(errorNotice(err, FEATURE));
-      }
-    },
-  },
-  h("label", { for: "r-hashtags" }, "Campaign hashtags (comma-separated)", tagsIn),
-  h("label", { for: "r-start" }, "Window start (UTC, optional)", startIn),
-  h("label", { for: "r-end" }, "Window end (UTC, optional)", endIn),
-  h("button", { type: "submit" }, "Read out campaign"));
-  return h("div", {}, form, out);
+  return actionForm("readout", "Reading out…", "Read out campaign", [
+    h("label", { for: "r-hashtags" }, "Campaign hashtags (comma-separated)", tagsIn),
+    h("label", { for: "r-start" }, "Window start (UTC, optional)", startIn),
+    h("label", { for: "r-end" }, "Window end (UTC, optional)", endIn),
+  ], async () => readout(await api("/partner/campaigns/readout", { method: "POST", body: {
+    hashtags: list(tagsIn.value), community_id: Number(community), start: iso(startIn.value), end: iso(endIn.value),
+  } })));
 }
 
 function readout(r) {
