@@ -40,6 +40,7 @@ import pyarrow.compute as pc
 from scipy.stats import norm
 
 from ..core.errors import InputError
+from .plan import relative_variance, two_sided_z
 
 ARMS = ("treated", "control")
 INTERVALS = ("permutation", "bootstrap")
@@ -127,8 +128,7 @@ def campaign_lift(
     viewer-bootstrap percentile interval, kept as the comparison). *n_boot*: resamples —
     permutations (at most ``PERMUTATION_CELLS / viewers``, at least 500) or bootstrap
     replicates."""
-    if not 0.5 < confidence < 1:
-        raise InputError("must be in (0.5, 1)", field="confidence")
+    z = two_sided_z(confidence)
     if interval not in INTERVALS:
         raise InputError(f"one of {', '.join(INTERVALS)}", field="interval")
     if not 50 <= n_boot <= 1_000_000:
@@ -176,7 +176,7 @@ def campaign_lift(
         method = "ratio of means, viewer (cluster) bootstrap, percentile interval"
         extra: dict[str, Any] = {"bootstrap": n_boot, "seed": seed}
     elif n > MAX_PERMUTATION_VIEWERS:
-        lo, hi, p = _normal_interval(imp, act, t, confidence)
+        lo, hi, p = _normal_interval(imp, act, t, z)
         method = ("ratio of means, studentised (viewer-level delta method), normal interval: "
                   f"the permutation test's large-sample limit (> {MAX_PERMUTATION_VIEWERS:,} "
                   "viewers)")  # fmt: skip
@@ -305,19 +305,16 @@ def _delta_log_ratio(imp: np.ndarray, act: np.ndarray, t: np.ndarray) -> tuple[f
     """``log(1 + lift)`` and its viewer-level delta-method standard error."""
     var, g = 0.0, 0.0
     for m, sign in ((t, 1.0), (~t, -1.0)):
-        y, x, k = act[m], imp[m], int(m.sum())
-        r = y.sum() / x.sum()
-        g += sign * np.log(r)
-        var += float(((y - r * x) ** 2).sum() * k / max(k - 1, 1) / y.sum() ** 2)
+        g += sign * np.log(act[m].sum() / imp[m].sum())
+        var += relative_variance(imp[m], act[m]) / int(m.sum())
     return float(g), float(np.sqrt(var))
 
 
 def _normal_interval(
-    imp: np.ndarray, act: np.ndarray, t: np.ndarray, confidence: float
+    imp: np.ndarray, act: np.ndarray, t: np.ndarray, z: float
 ) -> tuple[float, float, float]:
     """Normal interval on ``log(1 + lift)`` with the delta-method standard error: the
     large-sample limit of the studentised permutation test (Janssen 1997)."""
     g, se = _delta_log_ratio(imp, act, t)
-    z = float(norm.ppf(0.5 + confidence / 2))
     p = float(2 * norm.sf(abs(g) / se)) if se > 0 else (1.0 if g == 0 else 0.0)
     return float(np.expm1(g - z * se)), float(np.expm1(g + z * se)), p

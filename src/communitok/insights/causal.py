@@ -38,6 +38,7 @@ from scipy.stats import norm, poisson
 
 from ..core.errors import InputError
 from .campaign import CampaignReadout
+from .plan import two_sided_z
 
 ESTIMATORS = ("did", "synthetic")
 METRIC = "actions (like, share, comment, follow) per impression"
@@ -256,7 +257,7 @@ def causal_lift(
     too many donors are thin before or during the window."""
     if estimator not in ESTIMATORS:
         raise InputError(f"estimator is one of {', '.join(ESTIMATORS)}", field="estimator")
-    z = _z(confidence)
+    z = two_sided_z(confidence)
     if n_boot < 50:
         raise InputError("must be >= 50", field="n_boot")
     if min_donors < 2:
@@ -320,12 +321,6 @@ def causal_lift(
         rate_control=float(info["rate_control"]), lift=lift, ci_low=float(np.expm1(g - z * se)),
         ci_high=float(np.expm1(g + z * se)), p_value=p, method=method, extra=extra, **base,
     )  # fmt: skip
-
-
-def _z(confidence: float) -> float:
-    if not 0.5 < confidence < 1:
-        raise InputError("must be in (0.5, 1)", field="confidence")
-    return float(norm.ppf(0.5 + confidence / 2))
 
 
 def default_pre_start(start: datetime, end: datetime, data_start: datetime) -> datetime:

@@ -20,6 +20,7 @@ import pyarrow as pa
 from scipy.stats import norm
 
 from ..core.errors import InputError
+from .plan import two_sided_z
 
 COLUMNS = ("variant", "n_viewers", "mean", "mean_low", "mean_high", "diff", "ci_low",
            "ci_high", "p_value", "diff_cuped", "ci_low_cuped", "ci_high_cuped",
@@ -39,8 +40,7 @@ def cuped_readout(
     for c in ("variant", "y", "x"):
         if c not in viewers.column_names:
             raise InputError(f"missing column {c!r}", field="viewers")
-    if not 0.5 < confidence < 1:
-        raise InputError("must be in (0.5, 1)", field="confidence")
+    q = two_sided_z(confidence)
     var = np.asarray(viewers["variant"].to_pylist(), dtype=object)
     y = np.asarray(viewers["y"].to_numpy(zero_copy_only=False), float)
     x = np.asarray(
@@ -66,7 +66,6 @@ def cuped_readout(
     if keep.any():
         theta[keep] = np.linalg.lstsq(zc[:, keep], yc, rcond=None)[0]
     adj = y - (z - z.mean(axis=0)) @ theta
-    q = float(norm.ppf(0.5 + confidence / 2))
 
     def diff(vals: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[float, ...]:
         d = vals[a].mean() - vals[b].mean()

@@ -22,24 +22,18 @@ from datetime import datetime, timedelta
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy.stats import norm
 
 from ..core.errors import InputError
+from .plan import two_sided_z
 
 ITEM_KINDS = ("hashtag", "sound", "effect")
-
-
-def _z(confidence: float) -> float:
-    if not 0.5 < confidence < 1:
-        raise InputError("must be in (0.5, 1)", field="confidence")
-    return float(norm.ppf(0.5 + confidence / 2))
 
 
 def wilson(
     successes: np.ndarray | float, trials: np.ndarray | float, confidence: float = 0.95
 ) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval of a proportion ``successes / trials`` (0 trials → [0, 1])."""
-    z = _z(confidence)
+    z = two_sided_z(confidence)
     x = np.asarray(successes, float)
     n = np.asarray(trials, float)
     if np.any(x < 0) or np.any(n < 0) or np.any(x > n):
@@ -62,7 +56,7 @@ def rate_ratio_interval(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Ratio of two Poisson counts ``scale · (a + ½) / (b + ½)`` with its interval
     ``exp(log ratio ± z √(1/(a+½) + 1/(b+½)))``."""
-    z = _z(confidence)
+    z = two_sided_z(confidence)
     a_ = np.asarray(a, float) + 0.5
     b_ = np.asarray(b, float) + 0.5
     if np.any(a_ <= 0) or np.any(b_ <= 0):
@@ -77,7 +71,7 @@ def odds_ratio_interval(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Odds ratio ``(a/b) / (c/d)`` of two 2×2 rows with its Woolf (log) interval, each
     cell + ½ (Haldane–Anscombe)."""
-    z = _z(confidence)
+    z = two_sided_z(confidence)
     cells = [np.asarray(x, float) + 0.5 for x in (a, b, c, d)]
     if any(np.any(x <= 0) for x in cells):
         raise InputError("counts must be >= 0", field="counts")
@@ -118,7 +112,7 @@ def item_activity(
     n_total = community_videos.num_rows
     if n_total == 0:
         raise InputError("the community has no videos", field="community")
-    _z(confidence)
+    two_sided_z(confidence)
     times = pc.cast(community_videos["created_at"], pa.timestamp("us", "UTC"))
     t_end = pc.max(times).as_py() + timedelta(microseconds=1) if end is None else end
     if t_end.tzinfo is None:
@@ -200,7 +194,7 @@ def overlap_intervals(overlap: pa.Table, *, confidence: float = 0.95) -> pa.Tabl
     b = overlap["size_b"].to_numpy(zero_copy_only=False).astype(float)
     lo, hi = wilson(s, np.maximum(a + b - s, s), confidence)
     lift = overlap["lift"].to_numpy(zero_copy_only=False).astype(float)
-    z = _z(confidence)
+    z = two_sided_z(confidence)
     se = 1 / np.sqrt(np.maximum(s, 0.5))
     out = overlap
     for name, col in (

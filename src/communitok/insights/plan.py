@@ -64,12 +64,26 @@ def _impressions_actions(outcomes: pa.Table) -> tuple[np.ndarray, np.ndarray]:
     return m, a
 
 
+def two_sided_z(confidence: float) -> float:
+    """The normal quantile of a two-sided interval at *confidence* (1.96 at 0.95); an
+    input error outside (0.5, 1)."""
+    if not 0.5 < confidence < 1:
+        raise InputError("must be in (0.5, 1)", field="confidence")
+    return float(norm.ppf(0.5 + confidence / 2))
+
+
+def relative_variance(impressions: np.ndarray, actions: np.ndarray) -> float:
+    """``Var(a_i − r m_i) / μ_a²`` over viewers (``r = Σa / Σm``): the delta-method
+    variance of ``log(rate)`` is this over the number of viewers (Deng, Lu & Litz 2017)."""
+    r = actions.sum() / impressions.sum()
+    return float(np.var(actions - r * impressions, ddof=1) / actions.mean() ** 2)
+
+
 def viewer_moments(outcomes: pa.Table) -> ViewerMoments:
     """Moments from per-viewer rows ``impressions, actions`` (one row per viewer)."""
     m, a = _impressions_actions(outcomes)
     r = a.sum() / m.sum()
-    rel = float(np.var(a - r * m, ddof=1) / a.mean() ** 2)
-    return ViewerMoments(int(m.size), float(m.mean()), float(r), rel)
+    return ViewerMoments(int(m.size), float(m.mean()), float(r), relative_variance(m, a))
 
 
 @dataclass(frozen=True)
