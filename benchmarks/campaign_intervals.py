@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from scipy.stats import beta
+from scipy.stats import binomtest
 
 from communitok.insights import campaign_lift
 
@@ -53,9 +53,9 @@ def viewers(rng: np.random.Generator, n: int, share: float, shape: float, lift: 
 
 
 def exact_range(k: int, n: int) -> list[float]:
-    lo = float(beta.ppf(0.025, k, n - k + 1)) if k > 0 else 0.0
-    hi = float(beta.ppf(0.975, k + 1, n - k)) if k < n else 1.0
-    return [round(lo, 4), round(hi, 4)]
+    """Clopper–Pearson 95 % interval of k / n."""
+    ci = binomtest(k, n).proportion_ci(0.95, method="exact")
+    return [round(float(ci.low), 4), round(float(ci.high), 4)]
 
 
 def run_case(n: int, share: float, shape: float, lifts: tuple[float, ...], reps: int,

@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from scipy.stats import binomtest
 
 from communitok.feed.experiments import Experiment
 from communitok.insights import campaign_lift, per_viewer_outcomes
@@ -104,11 +105,8 @@ def _summary(rows: list[dict[str, Any]], truth: float) -> dict[str, Any]:
 
 def _clopper_pearson(k: int, n: int) -> list[float]:
     """Exact 95 % binomial interval of k / n (the Monte Carlo uncertainty of a rate)."""
-    from scipy.stats import beta
-
-    lo = float(beta.ppf(0.025, k, n - k + 1)) if k > 0 else 0.0
-    hi = float(beta.ppf(0.975, k + 1, n - k)) if k < n else 1.0
-    return [lo, hi]
+    ci = binomtest(k, n).proportion_ci(0.95, method="exact")
+    return [float(ci.low), float(ci.high)]
 
 
 def _net_truth(sim: Any, ev: pa.Table, unit: str, c: Any) -> float:
