@@ -13,7 +13,9 @@ on seeds 200–222; these seeds were not used for that).
    changes; ``mean_truth``), A/A false positives (a placebo community, target removed;
    with ``--all-placebos`` also every community but the target, key ``aa_all/*``);
    baselines in the same run: the before/after ratio of the target alone (no comparison
-   communities) and a viewer-only bootstrap interval.
+   communities), a viewer-only bootstrap interval, and for the synthetic control its
+   former interval, donor weights re-fitted in every bootstrap replicate
+   (``*/synthetic/refit``).
    Also the planner: the standard error a placebo read-out of the pre-campaign window
    predicts for DiD, against the spread of the DiD estimates.
 2. ``randomised`` — randomised campaigns (treated / control viewers, lift 0.5): interval
@@ -160,6 +162,10 @@ def _causal_seed(seed: int, n_boot: int, all_placebos: bool = False) -> dict[str
                                     "truth": t_case}  # fmt: skip
             if r.status != "ok":
                 continue
+            if est == "synthetic":  # baseline: the former interval, weights re-fitted
+                rr = causal_lift(panel, est, n_boot=n_boot, seed=seed, weights="refit")
+                out[f"{case}/{est}/refit"] = {"lift": rr.lift, "lo": rr.ci_low,
+                                              "hi": rr.ci_high, "truth": t_case}  # fmt: skip
             # baseline interval: viewer-only bootstrap, same estimator
             donors = np.array([panel.units.index(d) for d in r.extra["donors"]])
             b = bootstrap(panel, est, 0, donors, "viewer", n_boot, rng)
@@ -174,9 +180,10 @@ def _causal_seed(seed: int, n_boot: int, all_placebos: bool = False) -> dict[str
         rest = ev.filter(pc.not_equal(ev["unit"], c.target_community))
         for unit in others:
             panel = Panel(rest, unit, start=c.start, end=c.end, pre_start=pre)
-            for est in ("did", "synthetic"):
-                r = causal_lift(panel, est, n_boot=n_boot, seed=seed)
-                out.setdefault(f"aa_all/{est}", []).append(
+            for est, w in (("did", "fixed"), ("synthetic", "fixed"), ("synthetic", "refit")):
+                r = causal_lift(panel, est, n_boot=n_boot, seed=seed, weights=w)
+                key = f"aa_all/{est}" + ("/refit" if w == "refit" else "")
+                out.setdefault(key, []).append(
                     {"lift": r.lift, "lo": r.ci_low, "hi": r.ci_high, "truth": 0.0}
                 )
     # planner: the DiD standard error a placebo read-out of the window before predicts
@@ -205,7 +212,8 @@ def run_causal(
     res: dict[str, Any] = {"seeds": [r["seed"] for r in rows], "n_boot": n_boot,
                            "planted_lift": 0.5}  # fmt: skip
     for case, truth in (("target", 0.5), ("aa", 0.0)):
-        for key in ("did", "synthetic", "did/viewer_bootstrap", "synthetic/viewer_bootstrap"):
+        for key in ("did", "synthetic", "synthetic/refit", "did/viewer_bootstrap",
+                    "synthetic/viewer_bootstrap"):  # fmt: skip
             res[f"{case}/{key}"] = _summary([r[f"{case}/{key}"] for r in rows
                                              if f"{case}/{key}" in r], truth)  # fmt: skip
         ba = [r[f"{case}/before_after"] for r in rows]
@@ -214,7 +222,7 @@ def run_causal(
             "rmse_lift": math.sqrt(st.mean((x["lift"] - x["truth"]) ** 2 for x in ba)),
         }  # fmt: skip
     if all_placebos:
-        for est in ("did", "synthetic"):
+        for est in ("did", "synthetic", "synthetic/refit"):
             allr = [x for r in rows for x in r.get(f"aa_all/{est}", [])]
             res[f"aa_all/{est}"] = {**_summary(allr, 0.0), "placebos_per_seed": "every "
                                     "community but the target (correlated within a seed)"}  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -115,6 +116,11 @@ def test_partner_cli_exports(store_path, small, tmp_path) -> None:
     assert r.exit_code == 0, r.output
     d = json.loads(r.output)
     assert d["design"] == "did" and {e["estimator"] for e in d["estimates"]} == {"did", "synthetic"}
+    # the planted fake-engagement creators' videos are left out, and the note counts their
+    # impressions only when they come from k or more viewers
+    (left_out,) = [n for n in d["notes"] if "flagged for fake engagement" in n]
+    shown = re.search(r"\((\d+) viewers\)", left_out)
+    assert (int(shown.group(1)) >= 50) if shown else ("fewer than k=50" in left_out), left_out
     # bad input: an empty brief, a one-word stop word, a window without data, bad formats
     for args, code in ((["match", " "], 2), (["match", "the"], 2),
                        (["campaign", "--hashtags", c.hashtags[0], "--window",

@@ -212,7 +212,7 @@ def _non_randomised(
     # the videos of creators the fraud screen flagged
     flags = store.read(FLAGS) if store.has_result(FLAGS) else screen_engagement(store)
     bad = flags.filter(pc.or_(flags["fake_engagement"], flags["pod"]))["creator_id"]
-    n_bad = 0
+    n_bad = n_bad_viewers = 0
     if len(bad):
         vids = store.query(
             f"SELECT video_id FROM videos WHERE creator_id IN ({', '.join('?' * len(bad))})",
@@ -220,6 +220,7 @@ def _non_randomised(
         )["video_id"]
         drop = pc.is_in(events["video_id"], vids)
         n_bad = int(pc.sum(drop).as_py() or 0)
+        n_bad_viewers = pc.count_distinct(events.filter(drop)["viewer_id"]).as_py() if n_bad else 0
         events = events.filter(pc.invert(drop))
     target = str(community_id)
     unit, ts = events["unit"], events["ts"]
@@ -250,9 +251,12 @@ def _non_randomised(
     agg = partner_campaign(per, readout, k=k)
     notes = [f"non-randomised campaign: the target community vs comparable communities "
              f"({design}); read as causal only if the target would have moved like them"]  # fmt: skip
-    if n_bad:
-        notes.append(f"{n_bad} impressions on videos of {len(bad)} creators flagged for fake "
-                     "engagement or pods left out")  # fmt: skip
+    if n_bad and n_bad_viewers >= k:
+        notes.append(f"{n_bad} impressions ({n_bad_viewers} viewers) on videos of {len(bad)} "
+                     "creators flagged for fake engagement or pods left out")  # fmt: skip
+    elif n_bad:  # counts resting on fewer than k viewers are not shown
+        notes.append(f"impressions of fewer than k={k} viewers on videos of creators flagged "
+                     "for fake engagement or pods left out")  # fmt: skip
     rows_out = []
     for est, r in estimates.items():
         rows_out.append({"estimator": est, "status": r.status, "reason": r.reason,
