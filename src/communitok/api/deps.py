@@ -57,11 +57,11 @@ class AppState:
 
 
 async def state(request: Request) -> AppState:
-    return request.app.state.api  # type: ignore[no-any-return]
+    return request.app.state.api
 
 
 async def get_engine(request: Request) -> Engine:
-    return request.app.state.api.engine  # type: ignore[no-any-return]
+    return request.app.state.api.engine
 
 
 EngineDep = Annotated["Engine", Depends(get_engine)]

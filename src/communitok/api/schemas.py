@@ -9,7 +9,7 @@ allow extra columns (analyses may add columns without breaking the API).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeAlias, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -23,17 +23,16 @@ def _integral(v: Any) -> Any:
     return v
 
 
-def int_in(lo: int, hi: int) -> Any:
-    """A strict integer in [lo, hi] that also takes integral floats (3.0), as JSON Schema
-    does (the bounds must come before the validator to reach the OpenAPI document)."""
-    return Annotated[int, Field(ge=lo, le=hi), BeforeValidator(_integral)]
+#: Metadata for ``X: TypeAlias = Annotated[int, Field(ge=lo, le=hi), INTEGRAL]``: a strict
+#: integer in [lo, hi] that also takes integral floats (3.0), as JSON Schema does (the
+#: bounds must come before the validator to reach the OpenAPI document)
+INTEGRAL = BeforeValidator(_integral)
 
-
-Burst = int_in(1, 1_000_000)
-TopK = int_in(1, 500)
-Days = int_in(1, 60)
-Top = int_in(1, 50)
-MinSize = int_in(2, 1_000_000)
+Burst: TypeAlias = Annotated[int, Field(ge=1, le=1_000_000), INTEGRAL]
+TopK: TypeAlias = Annotated[int, Field(ge=1, le=500), INTEGRAL]
+Days: TypeAlias = Annotated[int, Field(ge=1, le=60), INTEGRAL]
+Top: TypeAlias = Annotated[int, Field(ge=1, le=50), INTEGRAL]
+MinSize: TypeAlias = Annotated[int, Field(ge=2, le=1_000_000), INTEGRAL]
 #: ``kind:item@scope`` (kind and scope optional), e.g. ``hashtag:booktok@all``
 TREND_ID = r"^(?:(?:hashtag|sound|effect|community):[^@]+|[^:@]+)(?:@[^@]*)?$"
 TrendIdText = Annotated[str, Field(min_length=1, max_length=300, pattern=TREND_ID)]

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -66,12 +67,21 @@ MATCH_KINDS = ("hashtag",)
 
 
 class StoreLike(Protocol):
-    def read(self, table: str, columns: Any = None, **kw: Any) -> pa.Table: ...
+    def read(self, table: str, columns: Sequence[str] | None = None) -> pa.Table: ...
     def count(self, table: str) -> int: ...
     def has_result(self, name: str) -> bool: ...
     def put_result(self, name: str, data: pa.Table, *, run_id: str | None = None) -> None: ...
-    def start_run(self, kind: str, params: Any = None, **kw: Any) -> str: ...
-    def finish_run(self, run_id: str, status: str = "ok", summary: Any = None) -> Any: ...
+    def start_run(
+        self,
+        kind: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        seed: int | None = None,
+        input_fingerprint: str | None = None,
+    ) -> str: ...
+    def finish_run(
+        self, run_id: str, status: str = "ok", summary: Mapping[str, Any] | None = None
+    ) -> Any: ...
 
 
 @dataclass

@@ -127,7 +127,7 @@ class Engine:
         progress: Progress | None = None,
     ) -> IngestSummary:
         """Validate and load raw batches (one transaction per batch) as one recorded run."""
-        return self._run(  # type: ignore[no-any-return]
+        return self._run(
             kind,
             params or {},
             lambda: load(

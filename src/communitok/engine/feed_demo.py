@@ -59,7 +59,7 @@ def demo_feed(engine: Engine, truth: Any, console: Console) -> None:
             console.print("(communities engine not installed: feed without communities)")
         else:
             console.print("detecting communities first (the feed uses their memberships)…")
-            detect_communities(store, window_days=None)  # type: ignore[arg-type]
+            detect_communities(store, window_days=None)
     svc = train_feed(engine)
     info = svc.info
     console.print(

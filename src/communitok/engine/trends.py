@@ -320,8 +320,8 @@ def _demo_section(eng: Engine, truth: Any, console: Any) -> None:
     t = Table(
         title=f"Discover (platform-wide; {run.bursts.num_rows} bursts in {run.n_series} series)"
     )
-    for c in ("rank", "trend", "score", "stage", "peak"):
-        t.add_column(c)
+    for col in ("rank", "trend", "score", "stage", "peak"):
+        t.add_column(col)
     top = discover_view(eng, top=10)
     for r in top.to_pylist():
         t.add_row(str(r["rank"]), r["trend_id"], f"{r['score']:,.1f}", r.get("stage") or "",

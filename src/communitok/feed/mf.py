@@ -61,13 +61,13 @@ class ImplicitMF:
         ):
             if not isinstance(v, int) or v < 1:
                 raise InputError(f"must be an integer >= 1, got {v!r}", field=name)
-        for name, v in (
+        for name, x in (
             ("regularization", regularization),
             ("alpha", alpha),
             ("learning_rate", learning_rate),
         ):
-            if not isinstance(v, int | float) or not v > 0:
-                raise InputError(f"must be > 0, got {v!r}", field=name)
+            if not isinstance(x, int | float) or not x > 0:
+                raise InputError(f"must be > 0, got {x!r}", field=name)
         rng(seed)  # validates
         self.method = method
         self.factors = factors

@@ -101,7 +101,7 @@ class Feed:
 
 
 def _make(
-    spec_kind: str, registry: Mapping[str, type], params: Mapping[str, Any], seed: int
+    spec_kind: str, registry: Mapping[str, type[Any]], params: Mapping[str, Any], seed: int
 ) -> Any:
     if spec_kind not in registry:
         raise InputError(f"unknown kind {spec_kind!r}; known: {sorted(registry)}", field="kind")

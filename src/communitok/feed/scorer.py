@@ -17,7 +17,7 @@ source in the request and log(1 + its rank among the candidates), plus video fea
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -165,6 +165,12 @@ class RRFScorer(Scorer):
         return out.astype(np.float32)
 
 
+class _Classifier(Protocol):
+    """What LearnedScorer needs of its fitted scikit-learn estimator."""
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray: ...
+
+
 class LearnedScorer(Scorer):
     """A classifier of "engaged" over candidate features, trained offline.
 
@@ -207,9 +213,9 @@ class LearnedScorer(Scorer):
                     f"must be an integer >= {2 if name == 'max_leaf_nodes' else 1}, got {v!r}",
                     field=name,
                 )
-        for name, v in (("learning_rate", learning_rate), ("l2", l2)):
-            if not isinstance(v, int | float) or v <= 0:
-                raise InputError(f"must be > 0, got {v!r}", field=name)
+        for name, x in (("learning_rate", learning_rate), ("l2", l2)):
+            if not isinstance(x, int | float) or x <= 0:
+                raise InputError(f"must be > 0, got {x!r}", field=name)
         if not isinstance(negative_rate, int | float) or not 0 < negative_rate <= 1:
             raise InputError(f"must be in (0, 1], got {negative_rate!r}", field="negative_rate")
         rng(seed)
@@ -274,7 +280,7 @@ class LearnedScorer(Scorer):
         self.names_ = features.names
         return self
 
-    def _fit_estimator(self, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> object:
+    def _fit_estimator(self, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> _Classifier:
         if self.model == "gbdt":
             from sklearn.ensemble import HistGradientBoostingClassifier
 

@@ -192,7 +192,7 @@ def history(
 def detect(body: DetectIn, st: StateDep, _: Principal = ANALYSTS) -> dict[str, Any]:
     with st.compute_lock:
         summary = ec.detect_communities(st.engine.store, window_days=body.window_days)
-    return jsonable(summary.to_dict())  # type: ignore[no-any-return]
+    return jsonable(summary.to_dict())
 
 
 @router.get("/{community_id}", response_model=CommunityDetail, summary="One community")
@@ -204,4 +204,4 @@ def show(
 ) -> dict[str, Any]:
     d = jsonable(ec.show_community(engine.store, community_id, top_n=top))
     d["community"]["growth"] = jsonable(_growth(engine).get(community_id))
-    return d  # type: ignore[no-any-return]
+    return d

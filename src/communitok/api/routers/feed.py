@@ -99,7 +99,7 @@ def status(st: StateDep, _: Principal = ANALYSTS) -> dict[str, Any]:
     out["batching"] = {"requests": b.requests, "batches": b.batches,
                        "mean_batch": round(b.mean_batch, 3), "max_batch": b.max_batch,
                        "waited": b.waited, "busy": round(b.busy(), 3)}  # fmt: skip
-    return jsonable(out)  # type: ignore[no-any-return]
+    return jsonable(out)
 
 
 @router.post("/train", response_model=dict[str, Any], summary="(Re)train the feed")
@@ -108,7 +108,7 @@ def train(body: TrainIn, st: StateDep, _: Principal = ANALYSTS) -> dict[str, Any
         svc = ef.train_feed(
             st.engine, window_days=body.window_days, scorer_days=body.scorer_days, reuse=False
         )
-    return jsonable(svc.describe())  # type: ignore[no-any-return]
+    return jsonable(svc.describe())
 
 
 @router.get("/viewers", response_model=Viewers, summary="Some viewer ids (for previews)")

@@ -19,7 +19,7 @@ no figures.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeAlias
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
@@ -31,7 +31,7 @@ from ...insights import Brief
 from ...insights.export import render
 from ...safety import k_anonymous_aggregate
 from ..deps import AppState, Principal, StateDep, require
-from ..schemas import Open, Strict, Timestamp, Top, int_in
+from ..schemas import INTEGRAL, Open, Strict, Timestamp, Top
 from ..serialize import jsonable, rows
 
 router = APIRouter(prefix="/partner", tags=["partner"])
@@ -42,8 +42,8 @@ Term = Annotated[str, Field(min_length=1, max_length=100)]
 #: a hashtag with at least one character besides ``#`` and spaces
 Tag = Annotated[str, Field(min_length=1, max_length=100, pattern=r"[^#\s]")]
 Terms = Annotated[list[Term], Field(max_length=50)]
-CommunityRef = int_in(0, 2**62)
-Reach = int_in(2, 10**9)
+CommunityRef: TypeAlias = Annotated[int, Field(ge=0, le=2**62), INTEGRAL]
+Reach: TypeAlias = Annotated[int, Field(ge=2, le=10**9), INTEGRAL]
 TargetId = Annotated[int, Field(ge=0, le=2**62)]
 OverlapKind = Literal["community", "creator-community", "creator"]
 Format = Annotated[

@@ -133,7 +133,7 @@ def classify(body: ClassifyIn, engine: EngineDep, _: Principal = CLASSIFIERS) ->
         label, why = policy.label(cat, score)
         items.append({"text_index": i, "category": cat, "label": label, "why": why,
                       "p_hate": p[0], "p_offensive": p[1], "p_spam": p[2], "p_ok": p[3]})  # fmt: skip
-    return jsonable({"model_version": model.version_, "items": items})  # type: ignore[no-any-return]
+    return jsonable({"model_version": model.version_, "items": items})
 
 
 @router.post("/classify-stored", response_model=dict[str, Any], summary="Classify stored items")
@@ -145,7 +145,7 @@ def classify_stored(
             st.engine.store, item_kind=body.item_kind, reclassify=body.reclassify
         )
     _labels_changed(request, st)
-    return jsonable(s.to_dict())  # type: ignore[no-any-return]
+    return jsonable(s.to_dict())
 
 
 def _texts(engine: Any, items: list[dict[str, Any]]) -> None:
@@ -197,7 +197,7 @@ def decide_item(
             reviewer_id=f"key:{who.key_id}", reason=body.reason, category=body.category,
         )  # fmt: skip
     _labels_changed(request, st)
-    return jsonable(cur)  # type: ignore[no-any-return]
+    return jsonable(cur)
 
 
 @router.post(

@@ -52,7 +52,7 @@ def status(
     rep = engine.status(runs=runs)
     out = rep.to_dict()
     out["runs"] = [_run(r) for r in rep.runs]
-    return jsonable(out)  # type: ignore[no-any-return]
+    return jsonable(out)
 
 
 @router.get("/runs", response_model=Page[Run], summary="Recorded runs, newest first")

@@ -55,7 +55,7 @@ def _sparkline(engine: Any, tid: str) -> list[float | None]:
         d = show_trend(engine, tid, grain="day")
     except NotFound:
         return []
-    return jsonable(d.series.column("value").to_pylist())  # type: ignore[no-any-return]
+    return jsonable(d.series.column("value").to_pylist())
 
 
 @router.get("/discover", response_model=TrendPage, summary="Discover: what is trending")
