@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up (first run only), then lint (ruff), check the layer contract (import-linter),
-# type-check core/ingest/store (mypy) and run the test suite (pytest).
+# type-check the package (mypy) and run the test suite (pytest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
