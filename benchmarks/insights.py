@@ -37,7 +37,8 @@ on seeds 200–222; these seeds were not used for that).
 
 Usage: ``.venv/bin/python benchmarks/insights.py --sections causal,randomised,cuped
 --seeds 60 --max-minutes 40``; ``--label L`` stores the sections as ``<section>/L`` (the
-issue 8 runs on fresh seeds: ``randomised/fresh-30000``, ``causal/all-placebos-31000``).
+issue 8 runs on fresh seeds: ``randomised/fresh-30000``, ``randomised/fresh-33000``,
+``causal/all-placebos-31000``, ``causal/fresh-32000a`` and ``causal/fresh-32000b``).
 """
 
 from __future__ import annotations
