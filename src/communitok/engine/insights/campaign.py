@@ -116,7 +116,8 @@ def campaign_readout(
     comparable communities (default: every other community with enough daily data);
     *pre_start*: start of the comparison period (default: a window-long span before,
     at least 7 days). *n_boot*: resamples of the randomised read-out (its permutations); did /
-    synthetic run ``n_boot / 5`` per variance term (each re-fits the estimator)."""
+    synthetic run ``n_boot / 5`` per variance term (each re-runs the estimator, the
+    synthetic control with its donor weights held fixed)."""
     if design not in DESIGNS:
         raise InputError(f"design is one of {', '.join(DESIGNS)}", field="design")
     if design == "randomised" and arms is None:
