@@ -9,6 +9,7 @@ import pytest
 from communitok.core.errors import InputError
 from communitok.core.settings import load_settings
 from communitok.engine import open_engine
+from communitok.engine.demo import ORDER
 from communitok.engine.simulation import ingest_simulation, simulate_to_folder
 from communitok.simulate import SimConfig, simulate
 
@@ -82,4 +83,9 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert " failed:" not in r.stdout, r.stdout[-3000:]
     for title in ("Communities", "Safety", "Trends and cascades", "For You feed"):
         assert title in r.stdout, title
+    # in the stated order, whatever order the CLI imported the sections' modules in:
+    # partner insights after safety (its lingo examples come from moderated comments)
+    shown = [r.stdout.find(f"─ {t} ─") for t in ORDER]
+    where = dict(zip(ORDER, shown, strict=True))
+    assert all(i >= 0 for i in shown) and shown == sorted(shown), where
     assert "moderated" in r.stdout and "Review queue" in r.stdout

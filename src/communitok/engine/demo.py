@@ -18,21 +18,34 @@ from ..simulate import SimConfig
 from .core import Engine, open_engine
 from .simulation import ingest_simulation
 
-#: (title, function(engine, truth, console)) run in order after ingest
+#: (title, function(engine, truth, console)) run after ingest, in :data:`ORDER`
 Section = tuple[str, Callable[[Engine, Any, Console], None]]
 SECTIONS: list[Section] = []
+#: running order: safety after communities (it masks their lingo) and before the feed
+#: (which filters on its visibility labels) and partner insights (whose lingo examples
+#: come from moderated comments only); sections register in whatever order their modules
+#: happen to be imported (the CLI imports some early), so the order is stated here
+ORDER = ("Communities", "Safety", "Trends and cascades", "For You feed", "Partner insights")
 
 
 def section(
     title: str,
 ) -> Callable[[Callable[[Engine, Any, Console], None]], Callable[[Engine, Any, Console], None]]:
-    """Register a demo section (used by feature modules of the engine)."""
+    """Register a demo section (used by feature modules of the engine); titles not in
+    :data:`ORDER` run after those that are, in registration order."""
 
     def deco(fn: Callable[[Engine, Any, Console], None]) -> Callable[[Engine, Any, Console], None]:
-        SECTIONS.append((title, fn))
+        if all(t != title for t, _ in SECTIONS):
+            SECTIONS.append((title, fn))
         return fn
 
     return deco
+
+
+def ordered_sections() -> list[Section]:
+    """The registered sections in running order."""
+    rank = {t: i for i, t in enumerate(ORDER)}
+    return sorted(SECTIONS, key=lambda s: rank.get(s[0], len(ORDER)))
 
 
 def _ingest_table(summary: Any) -> Table:
@@ -67,7 +80,7 @@ def run_demo(
         )
         out["ingest"] = summary.to_dict()
         _load_sections()
-        for title, fn in SECTIONS:
+        for title, fn in ordered_sections():
             console.rule(title)
             try:
                 fn(eng, truth, console)
@@ -84,9 +97,7 @@ def run_demo(
 
 
 def _load_sections() -> None:
-    """Import the engine modules that register demo sections (once), in running order:
-    safety after communities (it masks their lingo) and before the feed (which filters
-    on its visibility labels)."""
+    """Import the engine modules that register demo sections (once)."""
     import importlib
 
     for mod in ("communities", "safety", "trends", "feed", "insights"):
