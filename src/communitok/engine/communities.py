@@ -24,9 +24,8 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -38,7 +37,7 @@ from ..communities.timeline import restrict, track_communities
 from ..communities.tracking import stable_ids
 from ..core.errors import InputError, NotFound
 from ..core.schema import EVENT_COLUMNS
-from ..store.base import in_key_order
+from ..store.base import Store, in_key_order
 
 RESULTS = (
     "communities",
@@ -66,24 +65,6 @@ VIDEO_COLUMNS = (
 MATCH_KINDS = ("hashtag",)
 
 
-class StoreLike(Protocol):
-    def read(self, table: str, columns: Sequence[str] | None = None) -> pa.Table: ...
-    def count(self, table: str) -> int: ...
-    def has_result(self, name: str) -> bool: ...
-    def put_result(self, name: str, data: pa.Table, *, run_id: str | None = None) -> None: ...
-    def start_run(
-        self,
-        kind: str,
-        params: Mapping[str, Any] | None = None,
-        *,
-        seed: int | None = None,
-        input_fingerprint: str | None = None,
-    ) -> str: ...
-    def finish_run(
-        self, run_id: str, status: str = "ok", summary: Mapping[str, Any] | None = None
-    ) -> Any: ...
-
-
 @dataclass
 class DetectionSummary:
     run_id: str
@@ -99,7 +80,7 @@ class DetectionSummary:
         return asdict(self)
 
 
-def _load(store: StoreLike) -> tuple[pa.Table, pa.Table | None, pa.Table | None, pa.Table | None]:
+def _load(store: Store) -> tuple[pa.Table, pa.Table | None, pa.Table | None, pa.Table | None]:
     if store.count("videos") == 0:
         raise InputError("the store has no videos: ingest or simulate data first", field="videos")
 
@@ -122,7 +103,7 @@ def _fingerprint(*tables: pa.Table | None) -> str:
     return h.hexdigest()
 
 
-def _previous(store: StoreLike) -> dict[int, frozenset[str]]:
+def _previous(store: Store) -> dict[int, frozenset[str]]:
     if not store.has_result("community_members"):
         return {}
     m = store.read("community_members")
@@ -140,7 +121,7 @@ def _previous(store: StoreLike) -> dict[int, frozenset[str]]:
 
 
 def detect_communities(
-    store: StoreLike,
+    store: Store,
     *,
     config: CommunityConfig | None = None,
     window_days: float | None = 7.0,
@@ -209,7 +190,7 @@ def detect_communities(
         if safety is None and store.has_result("visibility"):
             from .safety import refresh_profile_health
 
-            refresh_profile_health(store)  # type: ignore[arg-type]
+            refresh_profile_health(store)
         counts: dict[str, int] = {}
         if ev is not None:
             for kind in ev["kind"].to_pylist():
@@ -232,15 +213,13 @@ def detect_communities(
     return summary
 
 
-def _result(store: StoreLike, name: str) -> pa.Table:
+def _result(store: Store, name: str) -> pa.Table:
     if not store.has_result(name):
         raise NotFound(f"no {name!r} result yet: run `communitok communities detect` first")
     return store.read(name)
 
 
-def list_communities(
-    store: StoreLike, *, limit: int | None = None, sort: str = "views"
-) -> pa.Table:
+def list_communities(store: Store, *, limit: int | None = None, sort: str = "views") -> pa.Table:
     """Stored communities, largest first by *sort* (views, videos, creators, viewers)."""
     if sort not in ("views", "videos", "creators", "viewers", "community_id"):
         raise InputError("sort by views, videos, creators, viewers or community_id", field="sort")
@@ -256,7 +235,7 @@ def _rows(t: pa.Table, col: str, value: int) -> pa.Table:
     return t.filter(pc.equal(t[col], value))
 
 
-def show_community(store: StoreLike, community_id: int, *, top_n: int = 10) -> dict[str, Any]:
+def show_community(store: Store, community_id: int, *, top_n: int = 10) -> dict[str, Any]:
     """One community: its row, profile, lingo, top members, bridges and history."""
     comms = _result(store, "communities")
     row = _rows(comms, "community_id", community_id)
@@ -289,7 +268,7 @@ def show_community(store: StoreLike, community_id: int, *, top_n: int = 10) -> d
 
 
 def list_bridges(
-    store: StoreLike, *, community_id: int | None = None, limit: int | None = None
+    store: Store, *, community_id: int | None = None, limit: int | None = None
 ) -> pa.Table:
     """Stored bridges (most significant first) with both communities' names."""
     b = _result(store, "bridges")
@@ -316,7 +295,7 @@ def list_bridges(
 
 
 def community_history(
-    store: StoreLike, *, community_id: int | None = None
+    store: Store, *, community_id: int | None = None
 ) -> tuple[pa.Table, pa.Table]:
     """(history, events) of the tracked communities, optionally of one community."""
     hist = _result(store, "community_history")
