@@ -168,7 +168,8 @@ def campaign_lift(
             rate_treated=None, rate_control=None, lift=None, ci_low=None, ci_high=None,
             p_value=None, method="none", **base,
         )  # fmt: skip
-    lift = float((act[t].sum() / imp[t].sum()) / (act[c].sum() / imp[c].sum()) - 1)
+    rate_t, rate_c = float(act[t].sum() / imp[t].sum()), float(act[c].sum() / imp[c].sum())
+    lift = rate_t / rate_c - 1
     n = nt + nc
     if interval == "bootstrap" or act[t].sum() == 0:
         # the permutation test works on log(1 + lift): undefined when treated has no action
@@ -188,8 +189,7 @@ def campaign_lift(
                   "inverted for the interval")  # fmt: skip
         extra = {"permutations": n_perm, "seed": seed}
     return CampaignReadout(
-        "ok", "", rate_treated=float(act[t].sum() / imp[t].sum()),
-        rate_control=float(act[c].sum() / imp[c].sum()), lift=lift, ci_low=float(lo),
+        "ok", "", rate_treated=rate_t, rate_control=rate_c, lift=lift, ci_low=float(lo),
         ci_high=float(hi), p_value=float(p), method=method, extra=extra, **base,
     )  # fmt: skip
 

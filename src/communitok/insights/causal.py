@@ -22,7 +22,7 @@ Poisson bootstrap that re-runs the estimator. The synthetic control's donor weig
 held at their fitted values in the bootstrap (inference conditional on the weights):
 re-fitting them in every replicate fits ~10 weights to a week of pre-period days that
 already carry the data's noise and the bootstrap's again, and overstated the spread of
-the estimate by ~20 % (see docs/insights.md). Communities also move for reasons of their
+the estimate by ~15 % (see docs/insights.md). Communities also move for reasons of their
 own (a burst, a shift in what gets posted): that between-community shock variance —
 including what the weights' own uncertainty adds — is estimated from placebo read-outs of
 the donors (each donor against the others, where no campaign ran; method of moments,

@@ -105,8 +105,7 @@ def moments_interval(
 ) -> MomentsInterval:
     """Viewer (cluster) bootstrap percentile intervals of the rate and ``rel_var`` of
     :func:`viewer_moments` on the same rows (viewers resampled with replacement)."""
-    if not 0.5 < confidence < 1:
-        raise InputError("must be in (0.5, 1)", field="confidence")
+    two_sided_z(confidence)  # validates it
     if not 50 <= n_boot <= 100_000:
         raise InputError("must be in [50, 100000]", field="n_boot")
     m, a = _impressions_actions(outcomes)
