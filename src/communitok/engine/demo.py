@@ -35,8 +35,7 @@ def section(
     :data:`ORDER` run after those that are, in registration order."""
 
     def deco(fn: Callable[[Engine, Any, Console], None]) -> Callable[[Engine, Any, Console], None]:
-        if all(t != title for t, _ in SECTIONS):
-            SECTIONS.append((title, fn))
+        SECTIONS.append((title, fn))
         return fn
 
     return deco

@@ -445,13 +445,13 @@ def _demo_section(eng: Any, truth: Any, console: Any) -> None:
         console.print(
             "Review queue (severity × reach): empty, no report or decision waits for a reviewer"
         )
-    t = Table(title="Review queue (severity × reach)")
-    for c in ("item", "label", "category", "priority", "why"):
-        t.add_column(c)
-    for r in q.to_pylist():
-        t.add_row(f"{r['item_kind']} {r['item_id']}", r["label"], r["category"] or "",
-                  f"{r['priority']:,.1f}", r["why"] or "")  # fmt: skip
-    if q.num_rows:
+    else:
+        t = Table(title="Review queue (severity × reach)")
+        for c in ("item", "label", "category", "priority", "why"):
+            t.add_column(c)
+        for r in q.to_pylist():
+            t.add_row(f"{r['item_kind']} {r['item_id']}", r["label"], r["category"] or "",
+                      f"{r['priority']:,.1f}", r["why"] or "")  # fmt: skip
         console.print(t)
     if eng.store.count("comments"):
         summary = community_health(eng.store).summary

@@ -15,6 +15,8 @@ const FIELDS = [
 
 const list = (s) => (s || "").split(",").map((x) => x.trim()).filter(Boolean);
 const pct = (v) => (v === null || v === undefined ? "–" : `${(v * 100).toFixed(1)} %`);
+// an interval "lo … hi" in *fmt*, or "–" when there is none
+const span = (lo, hi, fmt = num) => (lo === null || lo === undefined ? "–" : `${fmt(lo)} … ${fmt(hi)}`);
 const signed = (v) => (v === null || v === undefined ? "–" : `${v >= 0 ? "+" : ""}${(v * 100).toFixed(1)} %`);
 const why = (r) => [["hashtags", r.matched_hashtags], ["lingo", r.matched_lingo], ["captions", r.matched_captions]]
   .filter(([, v]) => v).map(([k, v]) => `${k}: ${v}`).join(" · ") || "size, growth and engagement only";
@@ -142,12 +144,11 @@ function listening(root, r) {
   }
   root.append(h("p", { class: "muted", id: "listen-summary" },
     `${num(r.n_people)} viewers in the audience (k = ${r.k}); recent = the last ${num(r.window.recent_days)} days.`));
-  const range = (lo, hi) => (lo === null || lo === undefined ? "–" : `${pct(lo)} … ${pct(hi)}`);
   const items = (rows, what) => table(what, [
     { key: "item", label: "Item", render: (r) => (r.kind === "hashtag" ? "#" + r.item : r.item) },
     { key: "n_people", label: "Viewers", num: true },
     { key: "videos", label: "Videos", num: true },
-    { key: "share", label: "Share of videos", render: (r) => `${pct(r.share)} (${range(r.share_low, r.share_high)})` },
+    { key: "share", label: "Share of videos", render: (r) => `${pct(r.share)} (${span(r.share_low, r.share_high, pct)})` },
     { key: "growth", label: "Growth recent ÷ before", render: (r) => (r.growth === null ? "–" : `${num(r.growth)}×`) },
   ], rows.slice(0, 10));
   const suppressed = (n) => (n ? ` ${n} withheld below the privacy threshold.` : "");
@@ -199,16 +200,15 @@ function experimentForm(name) {
 
 function experiment(r) {
   if (r.status !== "ok") return [notice(`Abstains: ${r.reason}`), ...r.notes.map((n) => notice(n))];
-  const ci = (lo, hi) => (lo === null || lo === undefined ? "–" : `${num(lo)} … ${num(hi)}`);
   const parts = [h("p", { class: "muted" },
     `${r.variants.length} variants shown (k = ${r.k}); ${r.suppressed} withheld below the privacy threshold. ` +
     `CUPED adjusts each viewer by their ${num(r.pre_days)} days before the experiment.`)];
   parts.push(table(`Variants against ${r.control}: ${r.metric} per exposure`, [
     { key: "variant", label: "Variant" },
     { key: "n_people", label: "Viewers", num: true },
-    { key: "mean", label: "Mean (95 %)", render: (v) => `${num(v.mean)} (${ci(v.mean_low, v.mean_high)})` },
-    { key: "diff", label: "Difference (95 %)", render: (v) => (v.diff === null || v.diff === undefined ? "control" : `${num(v.diff)} (${ci(v.ci_low, v.ci_high)})`) },
-    { key: "diff_cuped", label: "CUPED difference (95 %)", render: (v) => (v.diff_cuped === null || v.diff_cuped === undefined ? "–" : `${num(v.diff_cuped)} (${ci(v.ci_low_cuped, v.ci_high_cuped)})`) },
+    { key: "mean", label: "Mean (95 %)", render: (v) => `${num(v.mean)} (${span(v.mean_low, v.mean_high)})` },
+    { key: "diff", label: "Difference (95 %)", render: (v) => (v.diff === null || v.diff === undefined ? "control" : `${num(v.diff)} (${span(v.ci_low, v.ci_high)})`) },
+    { key: "diff_cuped", label: "CUPED difference (95 %)", render: (v) => (v.diff_cuped === null || v.diff_cuped === undefined ? "–" : `${num(v.diff_cuped)} (${span(v.ci_low_cuped, v.ci_high_cuped)})`) },
   ], r.variants));
   for (const n of r.notes) parts.push(notice(n));
   return parts;
